@@ -1,0 +1,85 @@
+"""Export a model trained with a sensitive attribute for serving on the features alone."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from keras_sqnn.models import FEATURES, SensitiveSequential
+
+
+def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURES) -> None:
+    """Write a SavedModel whose ``serve`` signature takes the features only.
+
+    Plain ``model.export`` cannot drop an input of a functional model, yet S is never needed
+    at inference (stochastic layers ignore it at ``training=False``). This rebuilds the model
+    from its config with every input other than ``features`` made optional, copies the
+    weights, and exports an endpoint that calls it with the other inputs set to None. The
+    result loads with ``tf.saved_model.load`` without keras_sqnn installed.
+
+    Args:
+        model: a functional ``keras.Model`` (inputs as a dict or a list) or a
+            :class:`keras_sqnn.models.SensitiveSequential`.
+        filepath: directory to write the SavedModel to.
+        features: name of the features input (dict key or input name).
+
+    Example:
+        >>> import keras
+        >>> from keras_sqnn.layers import StochasticBinaryDense
+        >>> x = keras.Input((4,), name="features"); s = keras.Input((), dtype="int32")
+        >>> y = keras.layers.Dense(1)(StochasticBinaryDense(3, mi_estimator="bernoulli")(
+        ...     x, sensitive=s))
+        >>> model = keras.Model({"features": x, "sensitive": s}, y)
+        >>> export_serving(model, "/tmp/serving")  # doctest: +SKIP
+    """
+    if isinstance(model, SensitiveSequential):
+        model.export(filepath, verbose=False)
+        return
+    structure = model.input
+    names = _input_names(structure)
+    if features not in names:
+        raise ValueError(
+            f"Expected `features` to name one of the model's inputs {sorted(names)}. "
+            f"Received: features={features!r}"
+        )
+    serving_model = _with_optional_inputs(model, keep=names[features])
+    spec = names[features]
+    signature = [tf.TensorSpec(spec.shape, spec.dtype, name=features)]
+
+    def serve(x: Any) -> Any:
+        return serving_model(_fill_structure(structure, names, features, x), training=False)
+
+    archive = keras.export.ExportArchive()
+    archive.track(serving_model)
+    archive.add_endpoint("serve", serve, input_signature=signature)
+    archive.write_out(filepath, verbose=False)
+
+
+def _input_names(structure: Any) -> dict[str, Any]:
+    if isinstance(structure, dict):
+        return dict(structure)
+    if isinstance(structure, (list, tuple)):
+        return {tensor.name: tensor for tensor in structure}
+    return {structure.name: structure}
+
+
+def _fill_structure(structure: Any, names: dict[str, Any], features: str, x: Any) -> Any:
+    if isinstance(structure, dict):
+        return {key: (x if key == features else None) for key in structure}
+    if isinstance(structure, (list, tuple)):
+        return [x if tensor is names[features] else None for tensor in structure]
+    return x
+
+
+def _with_optional_inputs(model: keras.Model, keep: Any) -> keras.Model:
+    config = copy.deepcopy(model.get_config())
+    keep_layer = keep._keras_history[0].name
+    for layer in config["layers"]:
+        if layer["class_name"] == "InputLayer" and layer["config"]["name"] != keep_layer:
+            layer["config"]["optional"] = True
+    clone = keras.Model.from_config(config)
+    clone.set_weights(model.get_weights())
+    return clone

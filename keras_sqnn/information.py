@@ -1,0 +1,339 @@
+"""Information estimators for stochastic binary layers, as small pure functions.
+
+All quantities are in **bits**. ``theta`` holds Bernoulli parameters, one row per example
+and one column per binary unit (shape ``(batch, units)``); ``sensitive`` holds the sensitive
+attribute as integers in ``[0, num_groups)``. The batch is the empirical distribution of X,
+so a layer's code T is the mixture ``p(t) = mean_b prod_i Bernoulli(t_i; theta_bi)`` and
+``p(t | s)`` the same mixture over the examples of group ``s``.
+
+Four estimators:
+
+* :func:`per_unit_mutual_information` / :func:`bernoulli_mutual_information`, the paper's
+  ``BinaryBernoulli`` objective ``sum_i I(T_i; S)``, closed form and differentiable.
+  **It is not an upper bound on I(T; S) in general**, contrary to the paper's lemma: the
+  lemma needs the units to be conditionally independent given S. With two fair independent
+  bits and ``S = T1 XOR T2`` it gives 0 bits while ``I(T; S) = 1`` bit. Treat it as a cheap
+  surrogate.
+* :func:`exact_joint_mutual_information`, ``I(T; S)`` of the whole layer by enumerating the
+  ``2**units`` codes: exact for the batch mixture and differentiable (small layers).
+* :func:`sampled_joint_mutual_information`, the same quantity estimated from one sampled
+  code per example in ``O(batch**2 * units)`` with static shapes. Given the batch it is
+  unbiased for the batch-mixture ``I(T; S)`` (the mixture densities are exact; only the
+  codes are sampled). Its gradient flows through the mixture densities and, when the codes
+  carry a straight-through gradient, through the codes.
+* :func:`counting_mutual_information`, the paper's ``BinaryMI`` plug-in histogram of observed
+  codes: a monitor, not a loss (counts have no gradient).
+
+The batch-mixture quantities are themselves plug-in estimates of the population ``I(T; S)``:
+with few examples per group and sharp ``theta`` they are biased upwards (at worst towards
+``H(S)`` when every example has its own code).
+
+References:
+    Cerrato, Köppel, Esposito, Kramer (2022). Invariant Representations with Stochastically
+    Quantized Neural Networks. AAAI.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+from keras import ops
+
+LN2 = math.log(2.0)
+# Largest layer for which the exact estimator enumerates all codes by default.
+DEFAULT_MAX_EXACT_UNITS = 12
+TINY = 1e-30
+
+Tensor = Any
+
+
+def bernoulli_entropy(p: Tensor) -> Tensor:
+    """Entropy in bits of Bernoulli(p), elementwise; exactly 0 at p = 0 and p = 1.
+
+    Args:
+        p: probabilities in [0, 1].
+
+    Returns:
+        ``-p log2 p - (1 - p) log2 (1 - p)`` with the limit 0 at the end points (no NaN, and a
+        finite gradient everywhere).
+
+    Example:
+        >>> float(bernoulli_entropy(0.5))
+        1.0
+    """
+    p = ops.convert_to_tensor(p, dtype="float32")
+    q = 1.0 - p
+    return -(_xlogx(p) + _xlogx(q)) / LN2
+
+
+def _xlogx(p):
+    """``p * log(p)`` with the limit 0 at p = 0 and a finite gradient there."""
+    positive = p > 0
+    safe = ops.where(positive, p, ops.ones_like(p))
+    return ops.where(positive, p * ops.log(safe), ops.zeros_like(p))
+
+
+def categorical_entropy(probs: Tensor, axis: int = -1) -> Tensor:
+    """Entropy in bits of categorical distributions laid along ``axis`` (0 log 0 = 0)."""
+    probs = ops.convert_to_tensor(probs, dtype="float32")
+    return -ops.sum(_xlogx(probs), axis=axis) / LN2
+
+
+def group_sums(values: Tensor, sensitive: Tensor, num_groups: int) -> tuple[Tensor, Tensor]:
+    """Per-group example counts and per-group sums of ``values`` over the batch axis.
+
+    These are the sufficient statistics of the sum-based estimators: summing them over
+    replicas (or batches) gives the statistics of the union.
+
+    Args:
+        values: ``(batch, ...)`` float tensor.
+        sensitive: ``(batch,)`` integer group ids in ``[0, num_groups)``.
+        num_groups: number of groups K.
+
+    Returns:
+        ``(counts, sums)``: ``counts`` of shape ``(K,)`` and ``sums`` of shape ``(K, ...)``.
+    """
+    values = ops.convert_to_tensor(values, dtype="float32")
+    one_hot = ops.one_hot(ops.reshape(sensitive, (-1,)), num_groups, dtype="float32")
+    counts = ops.sum(one_hot, axis=0)
+    flat = ops.reshape(values, (ops.shape(values)[0], -1))
+    sums = ops.matmul(ops.transpose(one_hot), flat)
+    sums = ops.reshape(sums, (num_groups, *values.shape[1:]))
+    return counts, sums
+
+
+def _mutual_information_from_group_sums(counts, sums, entropy):
+    """``H(mean over all) - sum_s p(s) H(mean over group s)`` from group sums."""
+    total = ops.sum(counts)
+    p_group = counts / ops.maximum(total, 1.0)
+    group_shape = (-1,) + (1,) * (len(sums.shape) - 1)
+    conditional = sums / ops.reshape(ops.maximum(counts, 1.0), group_shape)
+    marginal = ops.sum(sums, axis=0) / ops.maximum(total, 1.0)
+    conditional_entropy = entropy(conditional)
+    weights = ops.reshape(p_group, (-1,) + (1,) * (len(conditional_entropy.shape) - 1))
+    # An absent group has weight 0 and a finite (zero-vector) conditional: no NaN.
+    return entropy(marginal) - ops.sum(weights * conditional_entropy, axis=0)
+
+
+def per_unit_mutual_information_from_sums(counts: Tensor, theta_sums: Tensor) -> Tensor:
+    """``I(T_i; S)`` per unit from :func:`group_sums` of ``theta``; shape ``(units,)``."""
+    return _mutual_information_from_group_sums(counts, theta_sums, bernoulli_entropy)
+
+
+def per_unit_mutual_information(theta: Tensor, sensitive: Tensor, num_groups: int) -> Tensor:
+    """Per-unit ``I(T_i; S)`` in bits for each binary unit of a stochastic layer.
+
+    ``I(T_i; S) = h(E[theta_i]) - sum_s p(s) h(E[theta_i | S = s])`` over the batch, with h the
+    Bernoulli entropy (the paper's Eq. 5). A group absent from the batch contributes nothing.
+
+    Args:
+        theta: ``(batch, units)`` Bernoulli parameters.
+        sensitive: ``(batch,)`` integer group ids.
+        num_groups: number of groups K.
+
+    Returns:
+        ``(units,)`` float32 tensor, differentiable in ``theta``.
+
+    Example:
+        >>> import numpy as np
+        >>> theta = np.array([[1.0], [0.0]], "float32")
+        >>> float(per_unit_mutual_information(theta, np.array([0, 1]), 2)[0])
+        1.0
+    """
+    counts, sums = group_sums(theta, sensitive, num_groups)
+    return per_unit_mutual_information_from_sums(counts, sums)
+
+
+def bernoulli_mutual_information(theta: Tensor, sensitive: Tensor, num_groups: int) -> Tensor:
+    """The paper's ``BinaryBernoulli`` term ``sum_i I(T_i; S)`` in bits (a surrogate).
+
+    Not an upper bound on the joint ``I(T; S)`` unless the units are conditionally
+    independent given S (see the module docstring for the XOR counterexample).
+    """
+    return ops.sum(per_unit_mutual_information(theta, sensitive, num_groups))
+
+
+def all_codes(units: int) -> Tensor:
+    """All ``2**units`` binary codes as a ``(2**units, units)`` float32 tensor."""
+    index = ops.arange(2**units, dtype="int32")
+    shifts = ops.arange(units - 1, -1, -1, dtype="int32")
+    bits = ops.right_shift(ops.expand_dims(index, 1), ops.expand_dims(shifts, 0))
+    return ops.cast(ops.bitwise_and(bits, 1), "float32")
+
+
+def code_log_likelihoods(codes: Tensor, theta: Tensor) -> Tensor:
+    """``log p(codes_j | theta_b)`` under independent Bernoullis: a ``(n_codes, batch)`` matrix.
+
+    Linear in the codes, so a straight-through gradient on the codes is well defined.
+    """
+    codes = ops.convert_to_tensor(codes, dtype="float32")
+    theta = ops.convert_to_tensor(theta, dtype="float32")
+    # A floor far below float32 resolution keeps saturated theta (exactly 0 or 1) finite
+    # while changing no probability by more than 1e-30.
+    log_p1 = ops.log(ops.maximum(theta, TINY))
+    log_p0 = ops.log(ops.maximum(1.0 - theta, TINY))
+    return ops.matmul(codes, ops.transpose(log_p1)) + ops.matmul(1.0 - codes, ops.transpose(log_p0))
+
+
+def exact_joint_mutual_information_from_sums(counts: Tensor, code_prob_sums: Tensor) -> Tensor:
+    """Joint ``I(T; S)`` from :func:`group_sums` of the per-example code probabilities."""
+    return _mutual_information_from_group_sums(counts, code_prob_sums, categorical_entropy)
+
+
+def code_probabilities(theta: Tensor) -> Tensor:
+    """``p(t | theta_b)`` for every code t: a ``(batch, 2**units)`` matrix (rows sum to 1)."""
+    theta = ops.convert_to_tensor(theta, dtype="float32")
+    codes = all_codes(theta.shape[-1])
+    return ops.exp(ops.transpose(code_log_likelihoods(codes, theta)))
+
+
+def exact_joint_mutual_information(theta: Tensor, sensitive: Tensor, num_groups: int) -> Tensor:
+    """Joint ``I(T; S)`` in bits of the whole layer by enumerating all ``2**units`` codes.
+
+    Exact for the batch mixture ``p(t | s) = mean_{b in s} prod_i Bernoulli(t_i; theta_bi)``
+    and differentiable in ``theta``. Cost ``O(batch * 2**units * units)``: use it for small
+    layers (by default up to 12 units), :func:`sampled_joint_mutual_information` otherwise.
+
+    Example:
+        >>> import numpy as np
+        >>> theta = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]], "float32")
+        >>> s = np.array([0, 0, 1, 1])  # S = T1 XOR T2
+        >>> round(float(exact_joint_mutual_information(theta, s, 2)), 6)
+        1.0
+    """
+    counts, sums = group_sums(code_probabilities(theta), sensitive, num_groups)
+    return exact_joint_mutual_information_from_sums(counts, sums)
+
+
+def _masked_logsumexp(values, mask, axis):
+    very_negative = ops.cast(-1e30, values.dtype)
+    masked = ops.where(mask, values, very_negative)
+    return ops.logsumexp(masked, axis=axis)
+
+
+def sampled_joint_terms(
+    codes: Tensor,
+    sensitive: Tensor,
+    reference_theta: Tensor,
+    reference_sensitive: Tensor,
+    num_groups: int,
+) -> Tensor:
+    """Per-code terms ``log2 p(t_j | s_j) - log2 p(t_j)`` against a reference batch.
+
+    ``p`` are the mixtures over the reference batch (which must contain the examples that drew
+    the codes); the mean of the terms over the codes estimates ``I(T; S)``.
+    """
+    del num_groups  # The mask compares group ids directly: no one-hot of size K needed.
+    log_lik = code_log_likelihoods(codes, reference_theta)  # (codes, reference)
+    sensitive = ops.reshape(sensitive, (-1, 1))
+    reference_sensitive = ops.reshape(reference_sensitive, (1, -1))
+    same_group = ops.equal(sensitive, reference_sensitive)
+    group_size = ops.sum(ops.cast(same_group, "float32"), axis=1)
+    batch = ops.cast(ops.shape(reference_theta)[0], "float32")
+    log_conditional = _masked_logsumexp(log_lik, same_group, axis=1) - ops.log(
+        ops.maximum(group_size, 1.0)
+    )
+    log_marginal = ops.logsumexp(log_lik, axis=1) - ops.log(batch)
+    return (log_conditional - log_marginal) / LN2
+
+
+def sampled_joint_mutual_information(
+    theta: Tensor, codes: Tensor, sensitive: Tensor, num_groups: int
+) -> Tensor:
+    """Monte-Carlo joint ``I(T; S)`` in bits from one sampled code per example.
+
+    ``I = mean_j [log p(t_j | s_j) - log p(t_j)]`` with ``t_j ~ p(t | x_j)`` and the exact
+    batch mixtures ``p(t | s)`` and ``p(t)``. Given the batch this is unbiased for the
+    batch-mixture MI that :func:`exact_joint_mutual_information` computes; its variance
+    shrinks as ``1 / batch``. Cost ``O(batch**2 * units)``, static shapes (XLA/TPU friendly).
+
+    Gradient: with the codes held fixed, the gradient through the mixture densities has
+    expectation zero (the score-function part of the true gradient is missing). Pass codes
+    that carry a straight-through gradient (the layer's training output) so the gradient
+    reaches ``theta`` through the codes as well; this is the same straight-through
+    approximation the rest of the network is trained with.
+
+    Args:
+        theta: ``(batch, units)`` Bernoulli parameters.
+        codes: ``(batch, units)`` binary codes, ``codes[j] ~ Bernoulli(theta[j])``.
+        sensitive: ``(batch,)`` integer group ids.
+        num_groups: number of groups K.
+
+    Returns:
+        Scalar float32 tensor.
+    """
+    terms = sampled_joint_terms(codes, sensitive, theta, sensitive, num_groups)
+    return ops.mean(terms)
+
+
+def joint_mutual_information(
+    theta: Tensor,
+    sensitive: Tensor,
+    num_groups: int,
+    *,
+    codes: Tensor | None = None,
+    max_exact_units: int = DEFAULT_MAX_EXACT_UNITS,
+) -> Tensor:
+    """Joint ``I(T; S)`` in bits: exact enumeration up to ``max_exact_units`` units, sampled above.
+
+    Args:
+        theta: ``(batch, units)`` Bernoulli parameters.
+        sensitive: ``(batch,)`` integer group ids.
+        num_groups: number of groups K.
+        codes: sampled codes for the Monte-Carlo estimate; drawn with numpy-free
+            ``keras.random`` if omitted and the layer is too wide for enumeration.
+        max_exact_units: widest layer enumerated exactly.
+    """
+    units = theta.shape[-1]
+    if units <= max_exact_units:
+        return exact_joint_mutual_information(theta, sensitive, num_groups)
+    if codes is None:
+        theta32 = ops.convert_to_tensor(theta, dtype="float32")
+        codes = ops.cast(keras.random.uniform(ops.shape(theta32)) < theta32, "float32")
+    return sampled_joint_mutual_information(theta, codes, sensitive, num_groups)
+
+
+def counting_mutual_information(codes: Tensor, sensitive: Tensor, num_groups: int) -> Tensor:
+    """The paper's ``BinaryMI`` plug-in estimate of ``I(T; S)`` from observed binary codes.
+
+    Counts how often each observed code occurs overall and within each group (a histogram
+    over codes, computed with a ``(batch, batch)`` code-equality matrix: static shapes, no
+    ``unique``). Biased upwards when codes are rarely repeated; needs exponentially many
+    samples in the number of units. No gradient: use it to monitor and report.
+
+    Example:
+        >>> import numpy as np
+        >>> codes = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], "float32")
+        >>> round(float(counting_mutual_information(codes, np.array([0, 0, 1, 1]), 2)), 6)
+        1.0
+    """
+    del num_groups
+    codes = ops.convert_to_tensor(codes, dtype="float32")
+    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
+    equal = ops.equal(_hamming_distances(codes), 0.0)
+    sensitive = ops.reshape(sensitive, (-1,))
+    same_group = ops.equal(ops.expand_dims(sensitive, 1), ops.expand_dims(sensitive, 0))
+    batch = ops.cast(ops.shape(codes)[0], "float32")
+    code_count = ops.sum(ops.cast(equal, "float32"), axis=1)
+    code_count_in_group = ops.sum(ops.cast(ops.logical_and(equal, same_group), "float32"), axis=1)
+    group_size = ops.sum(ops.cast(same_group, "float32"), axis=1)
+    terms = ops.log(code_count_in_group / group_size) - ops.log(code_count / batch)
+    return ops.mean(terms) / LN2
+
+
+def counting_entropy(codes: Tensor) -> Tensor:
+    """Plug-in entropy ``H(T)`` in bits of the observed binary codes (histogram estimate)."""
+    codes = ops.convert_to_tensor(codes, dtype="float32")
+    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
+    equal = ops.equal(_hamming_distances(codes), 0.0)
+    batch = ops.cast(ops.shape(codes)[0], "float32")
+    code_count = ops.sum(ops.cast(equal, "float32"), axis=1)
+    return -ops.mean(ops.log(code_count / batch)) / LN2
+
+
+def _hamming_distances(codes):
+    return ops.matmul(codes, ops.transpose(1.0 - codes)) + ops.matmul(
+        1.0 - codes, ops.transpose(codes)
+    )

@@ -1,0 +1,7 @@
+"""Stochastic binary layers."""
+
+from keras_sqnn.layers.stochastic_binary import StochasticBinaryMixin
+from keras_sqnn.layers.stochastic_binary_conv2d import StochasticBinaryConv2D
+from keras_sqnn.layers.stochastic_binary_dense import StochasticBinaryDense
+
+__all__ = ["StochasticBinaryConv2D", "StochasticBinaryDense", "StochasticBinaryMixin"]

@@ -1,0 +1,198 @@
+"""What every stochastic binary layer shares: sampling, inference modes and the MI term."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_sqnn import estimators
+from keras_sqnn.layers.sampling import SAMPLERS, bernoulli_sample, replica_seed, straight_through
+
+INFERENCE_MODES = ("expectation", "threshold", "sample")
+
+
+class StochasticBinaryMixin:
+    """Turns a linear layer's pre-activation z into binary samples ``T ~ Bernoulli(sigmoid(z))``.
+
+    Used with a Keras layer that computes z (``keras.layers.Dense``, ``keras.layers.Conv2D``).
+    The subclass calls :meth:`_init_stochastic` in its constructor and
+    :meth:`_stochastic_binary` on z in ``call``.
+    """
+
+    def _init_stochastic(
+        self,
+        *,
+        mi_estimator: Any,
+        gamma: float,
+        num_groups: int,
+        inference: str,
+        sampler: str,
+        seed: int | None,
+    ) -> None:
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma >= 0:
+            raise ValueError(
+                f"Expected `gamma` to be a finite float >= 0. Received: gamma={gamma!r}"
+            )
+        if not np.isfinite(gamma):
+            raise ValueError(f"Expected `gamma` to be a finite float >= 0. Received: gamma={gamma}")
+        if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral):
+            raise TypeError(
+                f"Expected `num_groups` to be an integer >= 2. Received: num_groups={num_groups!r}"
+            )
+        if num_groups < 2:
+            raise ValueError(
+                f"Expected `num_groups` to be an integer >= 2. Received: num_groups={num_groups}"
+            )
+        if inference not in INFERENCE_MODES:
+            raise ValueError(
+                f"Expected `inference` to be one of {INFERENCE_MODES}. "
+                f"Received: inference={inference!r}"
+            )
+        if sampler not in SAMPLERS:
+            raise ValueError(
+                f"Expected `sampler` to be one of {SAMPLERS}. Received: sampler={sampler!r}"
+            )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise TypeError(f"Expected `seed` to be None or an integer. Received: seed={seed!r}")
+        self.mi_estimator = estimators.get(mi_estimator)
+        self.gamma = float(gamma)
+        self.num_groups = int(num_groups)
+        self.inference = inference
+        self.sampler = sampler
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Named per layer so that two layers never overwrite each other's log entry.
+        self.mi_tracker = (
+            keras.metrics.Mean(name=f"{self.name}_mi") if self.mi_estimator is not None else None
+        )
+
+    def _stochastic_config(self) -> dict[str, Any]:
+        return {
+            "mi_estimator": estimators.serialize(self.mi_estimator),
+            "gamma": self.gamma,
+            "num_groups": self.num_groups,
+            "inference": self.inference,
+            "sampler": self.sampler,
+            "seed": self.seed,
+        }
+
+    def probabilities(self, inputs: Any) -> Any:
+        """``theta = sigmoid(z)``: the Bernoulli parameters of the units for ``inputs``."""
+        return ops.sigmoid(self._pre_activation(inputs))
+
+    def _pre_activation(self, inputs: Any) -> Any:
+        raise NotImplementedError
+
+    def sample(self, theta: Any) -> Any:
+        """A Bernoulli(theta) sample in float32, drawn with the layer's seed generator."""
+        seed = replica_seed(self.seed_generator.next())
+        theta32 = tf.cast(theta, tf.float32)
+        return bernoulli_sample(theta32, seed, self.sampler)
+
+    def _stochastic_binary(self, logits: Any, sensitive: Any, training: Any) -> Any:
+        theta = ops.sigmoid(logits)
+        # The MI is computed in float32 whatever the policy: in float16, 1 - 1e-6 rounds to 1.
+        theta32 = ops.sigmoid(ops.cast(logits, "float32"))
+        if training:
+            codes = straight_through(theta, ops.cast(self.sample(theta32), theta.dtype))
+            if self.mi_estimator is not None:
+                if sensitive is None:
+                    raise ValueError(
+                        f"Layer '{self.name}' has mi_estimator="
+                        f"{estimators.serialize(self.mi_estimator)!r} and is training, but "
+                        "received sensitive=None. Pass the sensitive attribute: "
+                        "`layer(x, sensitive=s)`, or fit a keras_sqnn.models.SensitiveSequential "
+                        'on {"features": x, "sensitive": s}. Set mi_estimator=None to train '
+                        "without the regularizer."
+                    )
+                mi = self._mutual_information(theta32, ops.cast(codes, "float32"), sensitive)
+                self.add_loss(self.gamma * mi)
+                self.mi_tracker.update_state(mi)  # type: ignore[union-attr]
+            return codes
+        if sensitive is not None and self.mi_estimator is not None:
+            # Reported, not optimised: `evaluate` logs the MI of the validation data.
+            codes32 = self.sample(theta32)
+            mi = self._mutual_information(theta32, codes32, sensitive)
+            self.mi_tracker.update_state(mi)  # type: ignore[union-attr]
+        if self.inference == "expectation":
+            return theta
+        if self.inference == "threshold":
+            return ops.cast(theta >= 0.5, theta.dtype)
+        return ops.cast(self.sample(theta32), theta.dtype)
+
+    def _mutual_information(self, theta32: Any, codes32: Any, sensitive: Any) -> Any:
+        batch = ops.shape(theta32)[0]
+        sensitive, valid = self._validated_sensitive(sensitive, theta32)
+        theta_flat = ops.reshape(theta32, (batch, -1))
+        codes_flat = ops.reshape(codes32, (batch, -1))
+        mi = self.mi_estimator(theta_flat, codes_flat, sensitive, self.num_groups)
+        # Under XLA the assertions are compiled out: out-of-range ids then make the MI NaN
+        # instead of being silently dropped from the group statistics.
+        mi = tf.where(valid, mi, tf.constant(float("nan"), mi.dtype))
+        return tf.debugging.check_numerics(
+            mi,
+            f"Layer '{self.name}': the mutual-information term is not finite (NaN or inf). "
+            "The inputs reaching this layer hold NaN/inf values, or the sensitive attribute "
+            f"holds values outside [0, {self.num_groups}).",
+        )
+
+    def _validated_sensitive(self, sensitive: Any, theta: Any) -> tuple[Any, Any]:
+        """``sensitive`` as int32 of shape (batch,), and whether all ids are in range."""
+        sensitive = tf.convert_to_tensor(sensitive)
+        if not (sensitive.dtype.is_integer):
+            raise TypeError(
+                "Expected `sensitive` to hold integer group ids in "
+                f"[0, {self.num_groups}). Received: sensitive with dtype={sensitive.dtype.name}. "
+                "Encode groups as integers (e.g. with numpy.unique(..., return_inverse=True))."
+            )
+        if sensitive.shape.rank == 2 and sensitive.shape[-1] == 1:
+            sensitive = tf.reshape(sensitive, (-1,))
+        if sensitive.shape.rank != 1:
+            raise ValueError(
+                "Expected `sensitive` of shape (batch,) or (batch, 1). "
+                f"Received: sensitive with shape={tuple(sensitive.shape)}"
+            )
+        batch = theta.shape[0]
+        if batch is not None and sensitive.shape[0] is not None and batch != sensitive.shape[0]:
+            raise ValueError(
+                f"Expected `sensitive` to have the batch size of the inputs ({batch}). "
+                f"Received: sensitive with batch size {sensitive.shape[0]}"
+            )
+        sensitive = tf.cast(sensitive, tf.int32)
+        if tf.executing_eagerly():
+            values = sensitive.numpy()
+            bad = values[(values < 0) | (values >= self.num_groups)]
+            if bad.size:
+                raise ValueError(
+                    f"Expected `sensitive` values in [0, {self.num_groups}) for layer "
+                    f"'{self.name}' (num_groups={self.num_groups}). "
+                    f"Received: sensitive values {sorted(set(bad.tolist()))[:10]}"
+                )
+            return sensitive, tf.constant(True)
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(sensitive)[0],
+                tf.shape(theta)[0],
+                message=f"Layer '{self.name}': `sensitive` and the inputs differ in batch size",
+            ),
+            tf.debugging.assert_non_negative(
+                sensitive, message=f"Layer '{self.name}': `sensitive` holds negative values"
+            ),
+            tf.debugging.assert_less(
+                sensitive,
+                self.num_groups,
+                message=(
+                    f"Layer '{self.name}': `sensitive` holds values >= num_groups="
+                    f"{self.num_groups}"
+                ),
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            sensitive = tf.identity(sensitive)
+        valid = tf.reduce_all((sensitive >= 0) & (sensitive < self.num_groups))
+        return sensitive, valid
