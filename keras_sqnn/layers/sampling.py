@@ -39,10 +39,9 @@ def bernoulli_sample(theta: Any, seed: Any, sampler: str = "philox") -> Any:
             as a float32 in [0, 1), with ``theta``. The bits are the same with and without
             XLA and on every device, so a seed gives the same samples everywhere, and XLA
             compiles it to a fast kernel. ``"tfp"`` samples
-            ``tfp.distributions.Bernoulli(probs=theta)`` with the stateless seed: without XLA
-            it draws exactly what ``"philox"`` draws; under XLA its uniform draw uses TF's
-            ``auto_select`` algorithm (about 10x slower on CPU) and differs from the non-XLA
-            draw.
+            ``tfp.distributions.Bernoulli(probs=theta)`` with the stateless seed (the same
+            distribution, other bits); under XLA its uniform draw uses TF's ``auto_select``
+            algorithm, about 10x slower on CPU, and differs from its non-XLA draw.
     """
     if sampler == "philox":
         bits = tf.random.stateless_uniform(

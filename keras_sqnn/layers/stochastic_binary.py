@@ -126,13 +126,15 @@ class StochasticBinaryMixin:
         return ops.cast(self.sample(theta32), theta.dtype)
 
     def _mutual_information(self, theta32: Any, codes32: Any, sensitive: Any) -> Any:
-        batch = ops.shape(theta32)[0]
+        units = int(np.prod(theta32.shape[1:]))
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
-        theta_flat = ops.reshape(theta32, (batch, -1))
-        codes_flat = ops.reshape(codes32, (batch, -1))
+        theta_flat = ops.reshape(theta32, (-1, units))
+        codes_flat = ops.reshape(codes32, (-1, units))
         mi = self.mi_estimator(theta_flat, codes_flat, sensitive, self.num_groups)
-        # Under XLA the assertions are compiled out: out-of-range ids then make the MI NaN
-        # instead of being silently dropped from the group statistics.
+        # The entropies map NaN probabilities to 0, so non-finite inputs are caught here. Under
+        # XLA the assertions are compiled out: out-of-range ids and non-finite inputs then make
+        # the MI NaN instead of being silently dropped from the group statistics.
+        valid = tf.logical_and(valid, tf.reduce_all(tf.math.is_finite(theta_flat)))
         mi = tf.where(valid, mi, tf.constant(float("nan"), mi.dtype))
         return tf.debugging.check_numerics(
             mi,

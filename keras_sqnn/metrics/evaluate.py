@@ -1,0 +1,299 @@
+"""One call that evaluates a trained Keras binary classifier for accuracy and fairness."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from keras_sqnn.metrics._validation import (
+    check_binary_labels,
+    check_same_length,
+    check_scores,
+    encode_groups,
+)
+from keras_sqnn.metrics.fairness import (
+    area_under_discrimination_curve,
+    auc,
+    group_pairwise_accuracy_difference,
+)
+from keras_sqnn.metrics.probes import representation_probe
+
+if TYPE_CHECKING:
+    import keras
+    import pandas as pd
+
+STOCHASTIC_LAYER_PREFIX = "StochasticBinary"
+"""Class-name prefix of the package's stochastically quantized layers."""
+
+PROBE_KEYS = ("adrg", "probe_accuracy", "majority_ratio", "probe_auc_s", "probe_auc_y")
+"""Keys of `evaluate_fairness`'s result that come from the representation probe."""
+
+
+def find_representation_layer(model: keras.Model) -> keras.layers.Layer | None:
+    """The last stochastically quantized layer of `model`, or None if it has none.
+
+    Looks at the top-level layers of `model` (`model.layers`, not inside nested models)
+    for a class name starting with "StochasticBinary", and returns the last one: the
+    paper probes the stochastically quantized penultimate layer.
+
+    Args:
+        model: a Keras model.
+
+    Returns:
+        The layer, or None.
+
+    Example:
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> find_representation_layer(model) is None
+    True
+    """
+    found = None
+    for layer in model.layers:
+        if type(layer).__name__.startswith(STOCHASTIC_LAYER_PREFIX):
+            found = layer
+    return found
+
+
+def _resolve_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.layers.Layer:
+    if isinstance(layer, str):
+        try:
+            return model.get_layer(layer)
+        except ValueError as error:
+            names = [each.name for each in model.layers]
+            raise ValueError(
+                f"Expected `representation_layer` to name a layer of the model {names}. "
+                f"Received: representation_layer={layer!r}"
+            ) from error
+    return layer
+
+
+def extract_representation(
+    model: keras.Model, x: Any, layer: str | keras.layers.Layer
+) -> np.ndarray:
+    """Outputs of one layer of a functional or Sequential Keras model, at inference.
+
+    Builds `keras.Model(model.input, layer.output)` (`model.inputs` for a Sequential
+    model) and predicts on `x`, which is passed as
+    to `model.predict` (an array, a dict or list of arrays for multi-input models, ...).
+    Inputs of `model` that the layer does not depend on, such as a sensitive-attribute
+    input used only after the layer, are accepted and ignored. The layer runs with
+    `training=False`, so stochastic layers behave as they do at inference.
+
+    Args:
+        model: a functional or Sequential Keras model.
+        x: the model's input data.
+        layer: the layer, or its name.
+
+    Returns:
+        The layer's outputs as a NumPy array of shape `(n, ...)`.
+
+    Example:
+
+    >>> import keras
+    >>> inputs = keras.Input((3,))
+    >>> hidden = keras.layers.Dense(4, name="rep")(inputs)
+    >>> model = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    >>> extract_representation(model, np.zeros((2, 3)), "rep").shape
+    (2, 4)
+    """
+    import keras
+
+    resolved = _resolve_layer(model, layer)
+    try:
+        # A functional model's `input` keeps the structure of its inputs (a dict, a list);
+        # a Sequential model only has the list `inputs`.
+        inputs = model.inputs if isinstance(model, keras.Sequential) else model.input
+        submodel = keras.Model(inputs, resolved.output)
+    except (AttributeError, ValueError) as error:
+        raise ValueError(
+            "Expected `representation_layer` to be a top-level layer of a functional or "
+            "Sequential model, called once, so that a sub-model from the model's inputs to its "
+            f"output can be built. Received: representation_layer={resolved.name!r} "
+            f"({error})"
+        ) from error
+    outputs = submodel.predict(x, verbose=0)
+    if isinstance(outputs, list | tuple | dict):
+        raise ValueError(
+            "Expected `representation_layer` to have a single output tensor. "
+            f"Received: representation_layer={resolved.name!r} with {len(outputs)} outputs"
+        )
+    return np.asarray(outputs)
+
+
+def _predict_scores(model: keras.Model, x: Any) -> np.ndarray:
+    outputs = model.predict(x, verbose=0)
+    if isinstance(outputs, list | tuple | dict):
+        raise ValueError(
+            "Expected `model` to have a single output (a binary classifier). "
+            f"Received: model with {len(outputs)} outputs"
+        )
+    outputs = np.asarray(outputs)
+    if not (outputs.ndim == 1 or (outputs.ndim == 2 and outputs.shape[1] == 1)):
+        raise ValueError(
+            "Expected `model` to output one score per example, of shape (n,) or (n, 1). "
+            f"Received: model outputs of shape {outputs.shape}"
+        )
+    scores = check_scores(outputs, "y_score (the model's predictions)")
+    low, high = float(scores.min()), float(scores.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            "Expected `model` to output probabilities in [0, 1]; if it outputs logits, add "
+            "a sigmoid activation to its last layer (or wrap it in a model that does). "
+            f"Received: model predictions in [{low}, {high}]"
+        )
+    return scores
+
+
+@overload
+def evaluate_fairness(
+    model: keras.Model,
+    x: Any,
+    y: ArrayLike,
+    s: ArrayLike,
+    *,
+    representation_layer: str | keras.layers.Layer | None = ...,
+    n_estimators: int = ...,
+    threshold: float = ...,
+    test_size: float | int = ...,
+    random_state: int | None = ...,
+    n_jobs: int | None = ...,
+    as_frame: Literal[False] = ...,
+) -> dict[str, float | None]: ...
+
+
+@overload
+def evaluate_fairness(
+    model: keras.Model,
+    x: Any,
+    y: ArrayLike,
+    s: ArrayLike,
+    *,
+    representation_layer: str | keras.layers.Layer | None = ...,
+    n_estimators: int = ...,
+    threshold: float = ...,
+    test_size: float | int = ...,
+    random_state: int | None = ...,
+    n_jobs: int | None = ...,
+    as_frame: Literal[True],
+) -> pd.DataFrame: ...
+
+
+def evaluate_fairness(
+    model: keras.Model,
+    x: Any,
+    y: ArrayLike,
+    s: ArrayLike,
+    *,
+    representation_layer: str | keras.layers.Layer | None = None,
+    n_estimators: int = 1000,
+    threshold: float = 0.5,
+    test_size: float | int = 0.3,
+    random_state: int | None = 0,
+    n_jobs: int | None = None,
+    as_frame: bool = False,
+) -> dict[str, float | None] | pd.DataFrame:
+    """Accuracy and fairness of a Keras binary classifier and of its representation.
+
+    Predicts scores with `model.predict(x)` (a sigmoid output of shape `(n,)` or `(n, 1)`;
+    any Keras binary classifier, not only SQNNs) and computes:
+
+    - `auc`: ROC AUC of the scores for `y`;
+    - `accuracy`: accuracy of the predictions `score >= threshold`;
+    - `gpa`: group-dependent pairwise accuracy difference for `s`;
+    - `audc`: area under the discrimination curve (100 thresholds on [0, 1]) for `s`;
+    - `adrg`, `probe_accuracy`, `majority_ratio`, `probe_auc_s`, `probe_auc_y`: the
+      `representation_probe` of the representation layer's outputs, with a random
+      forest of `n_estimators` trees.
+
+    The representation layer is `representation_layer` if given, else the last
+    stochastically quantized layer found by `find_representation_layer`. When there is
+    none, the probe is skipped and its five keys hold None.
+
+    Args:
+        model: a trained Keras binary classifier.
+        x: its input data, as accepted by `model.predict`.
+        y: binary labels in {0, 1}, shape `(n,)`.
+        s: sensitive attribute, shape `(n,)`, at least two groups.
+        representation_layer: the layer (or its name) whose outputs are probed; it must be
+            a top-level layer of a functional or Sequential model.
+        n_estimators: trees of the probe forests (1000 in the paper).
+        threshold: decision threshold for `accuracy`.
+        test_size: test part of the probe's train/test split.
+        random_state: seed of the probe's split and forests.
+        n_jobs: parallel jobs of the probe forests.
+        as_frame: return a one-row `pandas.DataFrame` instead of a dict.
+
+    Returns:
+        A dict from the metric names above to floats (None for skipped probe keys), or the
+        same as a one-row DataFrame.
+
+    Example:
+
+    >>> import keras
+    >>> inputs = keras.Input((2,))
+    >>> rep = keras.layers.Dense(4, name="rep")(inputs)
+    >>> model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(rep))
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, s = rng.normal(size=(100, 2)), rng.integers(0, 2, 100), np.repeat([0, 1], 50)
+    >>> report = evaluate_fairness(model, x, y, s, representation_layer="rep", n_estimators=10)
+    >>> sorted(report)[:4]
+    ['accuracy', 'adrg', 'auc', 'audc']
+
+    References:
+        - Cerrato, Köppel, Esposito and Kramer, "Invariant Representations with
+          Stochastically Quantized Neural Networks", AAAI 2023, section "Metrics" and
+          Figure 4.
+    """
+    if not hasattr(model, "predict"):
+        raise ValueError(
+            f"Expected `model` to be a Keras model. Received: model of type {type(model)}"
+        )
+    labels = check_binary_labels(y, "y")
+    codes, _ = encode_groups(s, "s")
+    check_same_length(y=labels, s=codes)
+    threshold = float(threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"Expected `threshold` in [0, 1]. Received: threshold={threshold}")
+
+    scores = _predict_scores(model, x)
+    check_same_length(**{"model.predict(x)": scores, "y": labels})
+    result: dict[str, float | None] = {
+        "auc": auc(labels, scores),
+        "accuracy": float(np.mean((scores >= threshold) == labels)),
+        "gpa": group_pairwise_accuracy_difference(labels, scores, sensitive_features=s),
+        "audc": area_under_discrimination_curve(labels, scores, sensitive_features=s),
+    }
+    result.update(dict.fromkeys(PROBE_KEYS))
+
+    layer = representation_layer
+    if layer is None:
+        layer = find_representation_layer(model)
+    if layer is not None:
+        representation = extract_representation(model, x, layer)
+        probe = representation_probe(
+            representation,
+            s,
+            labels,
+            n_estimators=n_estimators,
+            test_size=test_size,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+        result.update(probe.as_dict())
+
+    if as_frame:
+        import pandas as pd
+
+        return pd.DataFrame([result])
+    return result
+
+
+__all__ = [
+    "evaluate_fairness",
+    "extract_representation",
+    "find_representation_layer",
+]

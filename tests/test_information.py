@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_sqnn import information
+from tests import reference
+
+RNG = np.random.default_rng(1234)
+
+
+def _random_batch(n=40, m=4, k=3, sharp=False):
+    theta = RNG.uniform(size=(n, m)).astype("float32")
+    if sharp:
+        theta = theta**4
+    s = RNG.integers(0, k, size=n).astype("int32")
+    return theta, s
+
+
+def test_bernoulli_entropy_end_points_and_midpoint():
+    values = information.bernoulli_entropy(np.array([0.0, 1.0, 0.5, 0.11], "float32")).numpy()
+    expected = [0.0, 0.0, 1.0, reference.entropy_bits([0.11, 0.89])]
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_bernoulli_entropy_gradient_is_finite_at_end_points():
+    p = tf.constant([0.0, 1.0, 0.3])
+    with tf.GradientTape() as tape:
+        tape.watch(p)
+        h = tf.reduce_sum(information.bernoulli_entropy(p))
+    assert np.all(np.isfinite(tape.gradient(h, p).numpy()))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_per_unit_matches_brute_force(k):
+    theta, s = _random_batch(k=k)
+    got = information.per_unit_mutual_information(theta, s, k).numpy()
+    np.testing.assert_allclose(got, reference.per_unit_mi_bits(theta, s, k), rtol=1e-5, atol=1e-7)
+    total = information.bernoulli_mutual_information(theta, s, k).numpy()
+    np.testing.assert_allclose(total, got.sum(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("m", "k", "sharp"), [(1, 2, False), (3, 2, True), (5, 3, False)])
+def test_exact_joint_matches_brute_force(m, k, sharp):
+    theta, s = _random_batch(m=m, k=k, sharp=sharp)
+    got = float(information.exact_joint_mutual_information(theta, s, k))
+    np.testing.assert_allclose(got, reference.joint_mi_bits(theta, s, k), rtol=1e-5, atol=1e-7)
+
+
+def test_single_unit_per_unit_equals_joint():
+    theta, s = _random_batch(m=1)
+    per_unit = float(information.bernoulli_mutual_information(theta, s, 3))
+    joint = float(information.exact_joint_mutual_information(theta, s, 3))
+    np.testing.assert_allclose(per_unit, joint, rtol=1e-5, atol=1e-7)
+
+
+def test_xor_counterexample_to_the_papers_lemma():
+    # Two fair independent bits and S = T1 XOR T2: no single bit says anything about S,
+    # the pair says everything. The per-unit sum is therefore not an upper bound.
+    theta = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], "float32")
+    s = np.array([0, 0, 1, 1])
+    assert float(information.bernoulli_mutual_information(theta, s, 2)) == pytest.approx(0, abs=1e-6)
+    assert float(information.exact_joint_mutual_information(theta, s, 2)) == pytest.approx(1, abs=1e-5)
+    assert float(information.counting_mutual_information(theta, s, 2)) == pytest.approx(1, abs=1e-5)
+    assert float(information.sampled_joint_mutual_information(theta, theta, s, 2)) == pytest.approx(
+        1, abs=1e-5
+    )
+
+
+def test_absent_group_contributes_nothing_and_gives_no_nan():
+    theta, s = _random_batch(k=2)
+    with_spare_groups = information.per_unit_mutual_information(theta, s, 4).numpy()
+    np.testing.assert_allclose(
+        with_spare_groups, information.per_unit_mutual_information(theta, s, 2).numpy(), rtol=1e-6
+    )
+    one_group = np.zeros_like(s)
+    for value in (
+        information.bernoulli_mutual_information(theta, one_group, 2),
+        information.exact_joint_mutual_information(theta, one_group, 2),
+        information.sampled_joint_mutual_information(theta, (theta > 0.5) * 1.0, one_group, 2),
+        information.counting_mutual_information((theta > 0.5) * 1.0, one_group, 2),
+    ):
+        assert float(value) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_saturated_theta_is_finite_and_exact():
+    theta = np.array([[0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]], "float32")
+    s = np.array([0, 1, 0, 1])
+    expected = reference.joint_mi_bits(theta, s, 2)
+    assert float(information.exact_joint_mutual_information(theta, s, 2)) == pytest.approx(
+        expected, abs=1e-6
+    )
+    np.testing.assert_allclose(
+        information.per_unit_mutual_information(theta, s, 2).numpy(),
+        reference.per_unit_mi_bits(theta, s, 2),
+        atol=1e-6,
+    )
+
+
+def test_counting_matches_dictionary_counts():
+    codes = (RNG.uniform(size=(200, 3)) < 0.4).astype("float32")
+    s = RNG.integers(0, 3, size=200)
+    got = float(information.counting_mutual_information(codes, s, 3))
+    np.testing.assert_allclose(got, reference.counting_mi_bits(codes, s), rtol=1e-5, atol=1e-6)
+    h = float(information.counting_entropy(codes))
+    _, counts = np.unique(codes, axis=0, return_counts=True)
+    np.testing.assert_allclose(h, reference.entropy_bits(counts / counts.sum()), rtol=1e-5)
+
+
+def test_sampled_joint_is_unbiased_for_the_batch_mixture():
+    theta, s = _random_batch(n=32, m=4, k=3, sharp=True)
+    exact = float(information.exact_joint_mutual_information(theta, s, 3))
+    estimate = tf.function(lambda c: information.sampled_joint_mutual_information(theta, c, s, 3))
+    draws = np.array(
+        [float(estimate((RNG.uniform(size=theta.shape) < theta).astype("float32"))) for _ in range(2000)]
+    )
+    standard_error = draws.std() / np.sqrt(draws.size)
+    # Unbiased: the mean of 2000 independent draws lies within 4 standard errors of the
+    # exact value (a false alarm has probability < 1e-4 under the normal approximation).
+    assert abs(draws.mean() - exact) < 4 * standard_error
+
+
+def test_joint_dispatches_on_width():
+    theta, s = _random_batch(m=3)
+    exact = float(information.exact_joint_mutual_information(theta, s, 3))
+    assert float(information.joint_mutual_information(theta, s, 3)) == pytest.approx(exact, rel=1e-6)
+    codes = (theta > 0.5).astype("float32")
+    sampled = float(information.sampled_joint_mutual_information(theta, codes, s, 3))
+    assert float(
+        information.joint_mutual_information(theta, s, 3, codes=codes, max_exact_units=2)
+    ) == pytest.approx(sampled, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [information.bernoulli_mutual_information, information.exact_joint_mutual_information],
+)
+def test_gradient_matches_finite_differences(estimator):
+    theta, s = _random_batch(n=12, m=3, k=2)
+    theta = theta.astype("float64")
+    variable = tf.Variable(theta.astype("float32"))
+    with tf.GradientTape() as tape:
+        value = estimator(variable, s, 2)
+    gradient = tape.gradient(value, variable).numpy()
+    epsilon = 1e-3
+    for index in [(0, 0), (3, 1), (7, 2), (11, 0)]:
+        up, down = theta.copy(), theta.copy()
+        up[index] += epsilon
+        down[index] -= epsilon
+        numeric = (
+            float(estimator(up.astype("float32"), s, 2)) - float(estimator(down.astype("float32"), s, 2))
+        ) / (2 * epsilon)
+        # Central differences in float32 with epsilon = 1e-3: error ~1e-4 absolute.
+        assert gradient[index] == pytest.approx(numeric, abs=2e-3, rel=2e-2)
