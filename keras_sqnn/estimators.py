@@ -112,9 +112,7 @@ class JointMutualInformation(MutualInformationEstimator):
         terms = information.sampled_joint_terms(
             codes, sensitive, reference_theta, reference_sensitive, num_groups
         )
-        total, count = _sum_over_replicas(
-            ops.sum(terms), ops.cast(ops.shape(terms)[0], "float32")
-        )
+        total, count = _sum_over_replicas(ops.sum(terms), ops.cast(ops.shape(terms)[0], "float32"))
         return total / count
 
     def get_config(self) -> dict[str, Any]:

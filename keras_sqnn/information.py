@@ -174,7 +174,8 @@ def code_log_likelihoods(codes: Tensor, theta: Tensor) -> Tensor:
     # while changing no probability by more than 1e-30.
     log_p1 = ops.log(ops.maximum(theta, TINY))
     log_p0 = ops.log(ops.maximum(1.0 - theta, TINY))
-    return ops.matmul(codes, ops.transpose(log_p1)) + ops.matmul(1.0 - codes, ops.transpose(log_p0))
+    # sum_i t_i log p1 + (1 - t_i) log p0 = t . (log p1 - log p0) + sum_i log p0: one matmul.
+    return ops.matmul(codes, ops.transpose(log_p1 - log_p0)) + ops.sum(log_p0, axis=1)[None, :]
 
 
 def exact_joint_mutual_information_from_sums(counts: Tensor, code_prob_sums: Tensor) -> Tensor:

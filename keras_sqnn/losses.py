@@ -47,9 +47,17 @@ class TradeoffLoss(keras.losses.Loss):
         self.gamma = float(gamma)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_pred = keras.ops.convert_to_tensor(y_pred)
+        y_true = keras.ops.cast(y_true, y_pred.dtype)
+        if len(y_true.shape) == len(y_pred.shape) - 1:
+            # Labels of shape (batch,) against a (batch, 1) sigmoid output, as Keras' own
+            # losses accept.
+            y_true = keras.ops.expand_dims(y_true, -1)
         task = self.task_loss
-        per_example = task.call(y_true, y_pred) if isinstance(task, keras.losses.Loss) else task(
-            y_true, y_pred
+        per_example = (
+            task.call(y_true, y_pred)
+            if isinstance(task, keras.losses.Loss)
+            else task(y_true, y_pred)
         )
         return (1.0 - self.gamma) * per_example
 

@@ -96,7 +96,7 @@ class SensitiveSequential(keras.Model):
         self._layer_stack.append(layer)
 
     def _set_input(self, shape: tuple[int, ...], dtype: str) -> None:
-        self._feature_shape = tuple(int(d) if d is not None else None for d in shape)  # type: ignore[misc]
+        self._feature_shape = tuple(int(d) if d is not None else None for d in shape)
         self._feature_dtype = dtype
 
     def build(self, input_shape: Any) -> None:

@@ -34,9 +34,7 @@ def joint_mi_bits(theta, s, num_groups):
 
 def per_unit_mi_bits(theta, s, num_groups):
     theta = np.asarray(theta, np.float64)
-    return np.array(
-        [joint_mi_bits(theta[:, [i]], s, num_groups) for i in range(theta.shape[1])]
-    )
+    return np.array([joint_mi_bits(theta[:, [i]], s, num_groups) for i in range(theta.shape[1])])
 
 
 def counting_mi_bits(codes, s):

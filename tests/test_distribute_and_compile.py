@@ -95,7 +95,9 @@ LAYER_FACTORIES = [
         id="dense-joint-sampled",
     ),
     pytest.param(
-        lambda: StochasticBinaryConv2D(2, 3, mi_estimator="bernoulli", gamma=0.5, num_groups=3, seed=1),
+        lambda: StochasticBinaryConv2D(
+            2, 3, mi_estimator="bernoulli", gamma=0.5, num_groups=3, seed=1
+        ),
         (6, 6, 1),
         id="conv2d",
     ),

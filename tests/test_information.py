@@ -58,8 +58,12 @@ def test_xor_counterexample_to_the_papers_lemma():
     # the pair says everything. The per-unit sum is therefore not an upper bound.
     theta = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], "float32")
     s = np.array([0, 0, 1, 1])
-    assert float(information.bernoulli_mutual_information(theta, s, 2)) == pytest.approx(0, abs=1e-6)
-    assert float(information.exact_joint_mutual_information(theta, s, 2)) == pytest.approx(1, abs=1e-5)
+    assert float(information.bernoulli_mutual_information(theta, s, 2)) == pytest.approx(
+        0, abs=1e-6
+    )
+    assert float(information.exact_joint_mutual_information(theta, s, 2)) == pytest.approx(
+        1, abs=1e-5
+    )
     assert float(information.counting_mutual_information(theta, s, 2)) == pytest.approx(1, abs=1e-5)
     assert float(information.sampled_joint_mutual_information(theta, theta, s, 2)) == pytest.approx(
         1, abs=1e-5
@@ -111,7 +115,10 @@ def test_sampled_joint_is_unbiased_for_the_batch_mixture():
     exact = float(information.exact_joint_mutual_information(theta, s, 3))
     estimate = tf.function(lambda c: information.sampled_joint_mutual_information(theta, c, s, 3))
     draws = np.array(
-        [float(estimate((RNG.uniform(size=theta.shape) < theta).astype("float32"))) for _ in range(2000)]
+        [
+            float(estimate((RNG.uniform(size=theta.shape) < theta).astype("float32")))
+            for _ in range(2000)
+        ]
     )
     standard_error = draws.std() / np.sqrt(draws.size)
     # Unbiased: the mean of 2000 independent draws lies within 4 standard errors of the
@@ -122,7 +129,9 @@ def test_sampled_joint_is_unbiased_for_the_batch_mixture():
 def test_joint_dispatches_on_width():
     theta, s = _random_batch(m=3)
     exact = float(information.exact_joint_mutual_information(theta, s, 3))
-    assert float(information.joint_mutual_information(theta, s, 3)) == pytest.approx(exact, rel=1e-6)
+    assert float(information.joint_mutual_information(theta, s, 3)) == pytest.approx(
+        exact, rel=1e-6
+    )
     codes = (theta > 0.5).astype("float32")
     sampled = float(information.sampled_joint_mutual_information(theta, codes, s, 3))
     assert float(
@@ -147,7 +156,8 @@ def test_gradient_matches_finite_differences(estimator):
         up[index] += epsilon
         down[index] -= epsilon
         numeric = (
-            float(estimator(up.astype("float32"), s, 2)) - float(estimator(down.astype("float32"), s, 2))
+            float(estimator(up.astype("float32"), s, 2))
+            - float(estimator(down.astype("float32"), s, 2))
         ) / (2 * epsilon)
         # Central differences in float32 with epsilon = 1e-3: error ~1e-4 absolute.
         assert gradient[index] == pytest.approx(numeric, abs=2e-3, rel=2e-2)

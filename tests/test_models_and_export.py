@@ -86,7 +86,9 @@ def test_sensitive_sequential_export_serves_features_only(tmp_path):
     model.fit({"features": x, "sensitive": s}, y, epochs=1, verbose=0)
     path = tmp_path / "export"
     model.export(str(path), verbose=False)
-    np.testing.assert_allclose(_load_in_fresh_process(path, x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _load_in_fresh_process(path, x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_export_serving_of_a_functional_model(tmp_path):
@@ -94,7 +96,9 @@ def test_export_serving_of_a_functional_model(tmp_path):
     x_in = keras.Input((6,), name="features")
     s_in = keras.Input((), dtype="int32", name="sensitive")
     t = StochasticBinaryDense(8, mi_estimator="joint", gamma=0.2, seed=0)(x_in, sensitive=s_in)
-    model = keras.Model({"features": x_in, "sensitive": s_in}, keras.layers.Dense(1, activation="sigmoid")(t))
+    model = keras.Model(
+        {"features": x_in, "sensitive": s_in}, keras.layers.Dense(1, activation="sigmoid")(t)
+    )
     model.compile("adam", "binary_crossentropy")
     model.fit({"features": x, "sensitive": s}, y, epochs=1, verbose=0)
     path = tmp_path / "export"

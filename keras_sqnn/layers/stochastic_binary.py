@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -23,6 +23,20 @@ class StochasticBinaryMixin:
     The subclass calls :meth:`_init_stochastic` in its constructor and
     :meth:`_stochastic_binary` on z in ``call``.
     """
+
+    name: str
+    mi_estimator: estimators.MutualInformationEstimator | None
+    gamma: float
+    num_groups: int
+    inference: str
+    sampler: str
+    seed: int | None
+    seed_generator: Any
+    mi_tracker: Any
+
+    if TYPE_CHECKING:  # Provided by the keras.layers.Layer this mixin is combined with.
+
+        def add_loss(self, loss: Any) -> None: ...
 
     def _init_stochastic(
         self,
@@ -112,13 +126,13 @@ class StochasticBinaryMixin:
                     )
                 mi = self._mutual_information(theta32, ops.cast(codes, "float32"), sensitive)
                 self.add_loss(self.gamma * mi)
-                self.mi_tracker.update_state(mi)  # type: ignore[union-attr]
+                self.mi_tracker.update_state(mi)
             return codes
         if sensitive is not None and self.mi_estimator is not None:
             # Reported, not optimised: `evaluate` logs the MI of the validation data.
             codes32 = self.sample(theta32)
             mi = self._mutual_information(theta32, codes32, sensitive)
-            self.mi_tracker.update_state(mi)  # type: ignore[union-attr]
+            self.mi_tracker.update_state(mi)
         if self.inference == "expectation":
             return theta
         if self.inference == "threshold":
@@ -126,6 +140,7 @@ class StochasticBinaryMixin:
         return ops.cast(self.sample(theta32), theta.dtype)
 
     def _mutual_information(self, theta32: Any, codes32: Any, sensitive: Any) -> Any:
+        assert self.mi_estimator is not None
         units = int(np.prod(theta32.shape[1:]))
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
         theta_flat = ops.reshape(theta32, (-1, units))
@@ -189,8 +204,7 @@ class StochasticBinaryMixin:
                 sensitive,
                 self.num_groups,
                 message=(
-                    f"Layer '{self.name}': `sensitive` holds values >= num_groups="
-                    f"{self.num_groups}"
+                    f"Layer '{self.name}': `sensitive` holds values >= num_groups={self.num_groups}"
                 ),
             ),
         ]

@@ -55,7 +55,9 @@ def test_shapes_weights_and_probabilities(cls, keras_cls, args, shape):
 
 @pytest.mark.parametrize(("cls", "keras_cls", "args", "shape"), LAYERS)
 def test_config_round_trip(cls, keras_cls, args, shape):
-    layer = cls(**args, mi_estimator="joint", gamma=0.2, num_groups=3, inference="threshold", seed=4)
+    layer = cls(
+        **args, mi_estimator="joint", gamma=0.2, num_groups=3, inference="threshold", seed=4
+    )
     clone = cls.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     assert "activation" not in layer.get_config()
@@ -88,8 +90,13 @@ def test_seed_reproduces_samples_and_successive_calls_differ(cls, keras_cls, arg
 
 @pytest.mark.parametrize("sampler", ["philox", "tfp"])
 def test_samples_follow_bernoulli_theta(sampler):
-    layer = StochasticBinaryDense(4, sampler=sampler, seed=0, kernel_initializer="zeros",
-                                  bias_initializer=keras.initializers.Constant([-2.0, -0.5, 0.5, 2.0]))
+    layer = StochasticBinaryDense(
+        4,
+        sampler=sampler,
+        seed=0,
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant([-2.0, -0.5, 0.5, 2.0]),
+    )
     x = np.zeros((20000, 3), "float32")
     mean = layer(x, training=True).numpy().mean(axis=0)
     expected = 1 / (1 + np.exp(-np.array([-2.0, -0.5, 0.5, 2.0])))
@@ -162,7 +169,9 @@ def test_conv2d_bad_filters_and_rank():
 
 
 def _mi_layer(**kwargs):
-    return StochasticBinaryDense(4, mi_estimator="bernoulli", gamma=0.5, seed=0, name="sbd", **kwargs)
+    return StochasticBinaryDense(
+        4, mi_estimator="bernoulli", gamma=0.5, seed=0, name="sbd", **kwargs
+    )
 
 
 def test_sensitive_errors_in_eager():
@@ -235,7 +244,10 @@ def test_joint_sampled_estimator_trains_down_the_exact_mi():
     s = rng.integers(0, 2, 256).astype("int32")
     x = (rng.normal(size=(256, 4)) + 2.0 * s[:, None]).astype("float32")
     layer = StochasticBinaryDense(
-        8, mi_estimator=JointMutualInformation(max_exact_units=4), gamma=1.0, seed=0,
+        8,
+        mi_estimator=JointMutualInformation(max_exact_units=4),
+        gamma=1.0,
+        seed=0,
         kernel_initializer=keras.initializers.RandomNormal(stddev=2.0, seed=0),
     )
     model = _functional_model(layer, features=4)

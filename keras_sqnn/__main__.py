@@ -1,0 +1,7 @@
+"""``python -m keras_sqnn``: the same as the ``keras-sqnn`` command."""
+
+import sys
+
+from keras_sqnn.cli import main
+
+sys.exit(main())

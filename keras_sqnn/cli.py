@@ -1,0 +1,152 @@
+"""The ``keras-sqnn`` command line: the main job and the experiments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+DATASETS = ("adult", "compas", "banks")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keras-sqnn",
+        description="Fair representations with stochastically quantized neural networks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser(
+        "train",
+        help="train an SQNN with the paper's hyper-parameters, evaluate fairness, export it",
+    )
+    train.add_argument("--dataset", choices=DATASETS, default="adult")
+    train.add_argument("--estimator", choices=("bernoulli", "joint"), default="bernoulli")
+    train.add_argument(
+        "--budget",
+        choices=("small", "paper"),
+        default="paper",
+        help="paper: Table 2 settings (100 epochs); small: 10 epochs, for smoke runs",
+    )
+    train.add_argument("--epochs", type=int, default=None, help="override the epochs")
+    train.add_argument("--gamma", type=float, default=None, help="override gamma")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="saved_models", help="folder for the exported model")
+    train.add_argument("--name", default=None, help="model folder name (default: dataset)")
+    train.add_argument("--probe-trees", type=int, default=200, help="trees of the ADRG probe")
+    train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    return parser
+
+
+def _split(dataset: Any, seed: int) -> Any:
+    from keras_sqnn.datasets import nested_folds, train_test_arrays
+
+    if dataset.is_test is not None:
+        return train_test_arrays(dataset), "official test split"
+    fold = nested_folds(dataset.y, dataset.s, seed=seed)[0]
+    return train_test_arrays(dataset, fold.train, fold.test), "outer fold 1 of 3"
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Train, evaluate and export; returns the metrics it printed."""
+    import keras
+    import numpy as np
+
+    from keras_sqnn import datasets, information, metrics
+    from keras_sqnn.classifiers import (
+        PAPER_HYPERPARAMETERS,
+        build_sqnn_classifier,
+        representation_codes,
+    )
+
+    keras.utils.set_random_seed(args.seed)
+    dataset = getattr(datasets, f"fetch_{args.dataset}")()
+    arrays, split = _split(dataset, args.seed)
+    config = PAPER_HYPERPARAMETERS[(args.dataset, args.estimator)]
+    if args.budget == "small":
+        config = config.replace(epochs=10)
+    if args.epochs is not None:
+        config = config.replace(epochs=args.epochs)
+    if args.gamma is not None:
+        config = config.replace(gamma=args.gamma)
+    print(
+        f"[keras-sqnn] {args.dataset}: {len(arrays.y_train)} train / {len(arrays.y_test)} test "
+        f"rows ({split}), {arrays.x_train.shape[1]} features, S = {dataset.sensitive_name}"
+    )
+    print(f"[keras-sqnn] {config}")
+    model = build_sqnn_classifier(
+        arrays.x_train.shape[1], config, num_groups=dataset.n_groups, seed=args.seed
+    )
+    started = time.perf_counter()
+    model.fit(
+        {"features": arrays.x_train, "sensitive": arrays.s_train},
+        arrays.y_train.astype("float32"),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        verbose=args.verbose,
+    )
+    seconds = time.perf_counter() - started
+    scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
+    y, s = arrays.y_test, arrays.s_test
+    codes = representation_codes(model, arrays.x_test)
+    probe = metrics.representation_probe(
+        codes, s, y, n_estimators=args.probe_trees, random_state=args.seed
+    )
+    results = {
+        "dataset": args.dataset,
+        "estimator": args.estimator,
+        "gamma": config.gamma,
+        "epochs": config.epochs,
+        "train_seconds": round(seconds, 1),
+        "auc": metrics.auc(y, scores),
+        "accuracy": float(np.mean((scores >= 0.5) == y)),
+        "gpa": metrics.gpa(y, scores, sensitive_features=s),
+        "audc": metrics.audc(y, scores, sensitive_features=s),
+        "adrg": probe.adrg,
+        "probe_auc_s": probe.probe_auc_s,
+        "probe_auc_y": probe.probe_auc_y,
+        "counting_mi_t_s_bits": float(
+            information.counting_mutual_information(codes, s, dataset.n_groups)
+        ),
+    }
+    name = args.name or args.dataset
+    destination = Path(args.out) / name
+    _atomic_save(model, destination)
+    results["saved_to"] = str(destination)
+    print(json.dumps(results, indent=2))
+    return results
+
+
+def _atomic_save(model: Any, destination: Path) -> None:
+    """Write the .keras file and the SavedModel beside, then move them into place at once.
+
+    A crash while writing leaves the previous export (or nothing) at ``destination``, never a
+    half-written model.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
+    try:
+        model.save(staging / "model.keras")
+        model.export(str(staging / "serving"), verbose=False)
+        previous = None
+        if destination.exists():
+            previous = destination.with_name(f".{destination.name}-previous")
+            shutil.rmtree(previous, ignore_errors=True)
+            os.replace(destination, previous)
+        os.replace(staging, destination)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``keras-sqnn`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "train":
+        train(args)
+    return 0
