@@ -37,7 +37,8 @@ def test_train_prints_fairness_metrics_and_exports(tmp_path, capsys):
     script = (
         "import sys, numpy as np, tensorflow as tf;"
         f"m = tf.saved_model.load({str(folder / 'serving')!r});"
-        f"print(m.serve(tf.constant(np.load({str(tmp_path / 'x.npy')!r}))).numpy().ravel().tolist())"
+        f"x = np.load({str(tmp_path / 'x.npy')!r});"
+        "print(m.serve(tf.constant(x)).numpy().ravel().tolist())"
     )
     np.save(tmp_path / "x.npy", x)
     served = subprocess.run(
