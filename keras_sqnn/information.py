@@ -72,7 +72,8 @@ def _xlogx(p):
     """``p * log(p)`` with the limit 0 at p = 0 and a finite gradient there."""
     positive = p > 0
     safe = ops.where(positive, p, ops.ones_like(p))
-    return ops.where(positive, p * ops.log(safe), ops.zeros_like(p))
+    # `p * 0` rather than 0 so that a NaN probability stays NaN and is caught downstream.
+    return ops.where(positive, p * ops.log(safe), p * 0.0)
 
 
 def categorical_entropy(probs: Tensor, axis: int = -1) -> Tensor:

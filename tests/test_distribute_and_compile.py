@@ -51,8 +51,9 @@ def test_mirrored_strategy_gives_the_global_batch_mi_and_gradient(estimator, uni
     # step (lr = 1) the weights are equal, i.e. so are the gradients, up to float32
     # reduction-order error. (Keras' own "loss" log entry of an add_loss-only model is
     # aggregated differently under MirroredStrategy; the MI metric is the term itself.)
+    # float32 sums over 2**units codes and 64 examples, reduced in another order: ~1e-5.
     assert mirrored_history.history["sbd_mi"][0] == pytest.approx(
-        single_history.history["sbd_mi"][0], rel=1e-5
+        single_history.history["sbd_mi"][0], rel=1e-4
     )
     for a, b in zip(single.get_weights(), mirrored.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

@@ -146,10 +146,8 @@ class StochasticBinaryMixin:
         theta_flat = ops.reshape(theta32, (-1, units))
         codes_flat = ops.reshape(codes32, (-1, units))
         mi = self.mi_estimator(theta_flat, codes_flat, sensitive, self.num_groups)
-        # The entropies map NaN probabilities to 0, so non-finite inputs are caught here. Under
-        # XLA the assertions are compiled out: out-of-range ids and non-finite inputs then make
-        # the MI NaN instead of being silently dropped from the group statistics.
-        valid = tf.logical_and(valid, tf.reduce_all(tf.math.is_finite(theta_flat)))
+        # Under XLA the assertions are compiled out: out-of-range ids then make the MI NaN
+        # instead of being silently dropped from the group statistics.
         mi = tf.where(valid, mi, tf.constant(float("nan"), mi.dtype))
         return tf.debugging.check_numerics(
             mi,
@@ -191,24 +189,20 @@ class StochasticBinaryMixin:
                     f"Received: sensitive values {sorted(set(bad.tolist()))[:10]}"
                 )
             return sensitive, tf.constant(True)
-        checks = [
-            tf.debugging.assert_equal(
+        valid = tf.reduce_all((sensitive >= 0) & (sensitive < self.num_groups))
+        same_batch = tf.equal(tf.shape(sensitive)[0], tf.shape(theta)[0])
+        check = tf.debugging.Assert(
+            tf.logical_and(valid, same_batch),
+            [
+                f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
+                f"(num_groups={self.num_groups}) and the inputs' batch size. Received: "
+                "sensitive min, max, batch size, inputs batch size",
+                tf.reduce_min(sensitive),
+                tf.reduce_max(sensitive),
                 tf.shape(sensitive)[0],
                 tf.shape(theta)[0],
-                message=f"Layer '{self.name}': `sensitive` and the inputs differ in batch size",
-            ),
-            tf.debugging.assert_non_negative(
-                sensitive, message=f"Layer '{self.name}': `sensitive` holds negative values"
-            ),
-            tf.debugging.assert_less(
-                sensitive,
-                self.num_groups,
-                message=(
-                    f"Layer '{self.name}': `sensitive` holds values >= num_groups={self.num_groups}"
-                ),
-            ),
-        ]
-        with tf.control_dependencies(checks):
+            ],
+        )
+        with tf.control_dependencies([check]):
             sensitive = tf.identity(sensitive)
-        valid = tf.reduce_all((sensitive >= 0) & (sensitive < self.num_groups))
         return sensitive, valid
