@@ -81,7 +81,9 @@ def extract_representation(
     to `model.predict` (an array, a dict or list of arrays for multi-input models, ...).
     Inputs of `model` that the layer does not depend on, such as a sensitive-attribute
     input used only after the layer, are accepted and ignored. The layer runs with
-    `training=False`, so stochastic layers behave as they do at inference.
+    `training=False`; for a stochastic binary layer in `"expectation"` mode the returned
+    representation is a binary code sampled from its theta, the random variable T whose
+    information about S the layer constrains.
 
     Args:
         model: a functional or Sequential Keras model.
@@ -121,6 +123,12 @@ def extract_representation(
             "Expected `representation_layer` to have a single output tensor. "
             f"Received: representation_layer={resolved.name!r} with {len(outputs)} outputs"
         )
+    from keras_sqnn.layers import StochasticBinaryMixin
+
+    if isinstance(resolved, StochasticBinaryMixin) and resolved.inference == "expectation":
+        # The representation of a stochastic layer is its binary code T, not theta: a probe
+        # on theta could read S from tiny differences (0.5 +- eps) that no sample carries.
+        outputs = keras.ops.convert_to_numpy(resolved.sample(outputs))
     return np.asarray(outputs)
 
 

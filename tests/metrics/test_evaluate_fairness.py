@@ -217,9 +217,29 @@ def test_the_package_stochastic_layer_is_found_with_its_sensitive_input():
     model = keras.Model({"features": features, "sensitive": sensitive}, outputs)
     inputs = {"features": x, "sensitive": s.astype("int32")}
     assert find_representation_layer(model) is stochastic
+    # The representation is a sampled code: replay the same seed state for both extractions.
+    state = stochastic.seed_generator.state.numpy()
     representation = extract_representation(model, inputs, stochastic)
     assert representation.shape == (N, 6)
+    stochastic.seed_generator.state.assign(state)
     report = evaluate_fairness(model, inputs, y, s, n_estimators=N_ESTIMATORS)
     probe = representation_probe(representation, s, y, n_estimators=N_ESTIMATORS)
     assert report["adrg"] == pytest.approx(probe.adrg)
     assert report["probe_auc_y"] == pytest.approx(probe.probe_auc_y)
+
+
+def test_stochastic_layer_representation_is_a_sampled_binary_code():
+    import keras
+
+    from keras_sqnn.layers import StochasticBinaryDense
+    from keras_sqnn.metrics import extract_representation
+
+    inputs = keras.Input((3,))
+    layer = StochasticBinaryDense(5, seed=0, name="rep")
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(layer(inputs)))
+    x = np.random.default_rng(0).normal(size=(200, 3)).astype("float32")
+    codes = extract_representation(model, x, "rep")
+    assert set(np.unique(codes)) == {0.0, 1.0}
+    theta = keras.ops.convert_to_numpy(layer.probabilities(x))
+    # Samples follow theta: the mean code is within 5 binomial standard errors of mean theta.
+    assert abs(codes.mean() - theta.mean()) < 5 * np.sqrt(0.25 / codes.size)
