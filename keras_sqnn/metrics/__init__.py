@@ -51,3 +51,25 @@ __all__ = [
     "representation_probe",
     "tradeoff_distance",
 ]
+
+from keras_sqnn.metrics.information_probe import (  # noqa: E402
+    REPORT_COLUMNS,
+    information_report,
+    layer_probabilities,
+    mixture_mutual_information,
+    plugin_entropy,
+    plugin_mutual_information,
+    sample_codes,
+    stochastic_layers,
+)
+
+__all__ += [
+    "REPORT_COLUMNS",
+    "information_report",
+    "layer_probabilities",
+    "mixture_mutual_information",
+    "plugin_entropy",
+    "plugin_mutual_information",
+    "sample_codes",
+    "stochastic_layers",
+]
