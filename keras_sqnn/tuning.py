@@ -1,0 +1,347 @@
+"""Bayesian hyper-parameter search for SQNN classifiers with KerasTuner (the paper's protocol).
+
+The paper tunes each model with Bayesian optimisation over 3 internal folds, maximising
+``AUC + (1 - GPA) + (1 - AUDC)``, then evaluates the best setting on 3 external folds.
+
+* :class:`SQNNHyperModel` declares the paper's space (Table 2): gamma (log-uniform
+  0.001-1), batch size, number of hidden layers (1-5), hidden size (10-50), hybrid or fully
+  binary, position of the stochastic layer, MI estimator. Learning rate and epochs are fixed.
+* :class:`FairnessTuner` is a ``keras_tuner.BayesianOptimization`` whose ``run_trial`` trains
+  on every inner fold and returns the mean score as the objective ``fairness_score``
+  (direction ``max``). An existing search directory is never reloaded silently: pass
+  ``resume=True`` to continue it (finished trials are kept, an interrupted trial is run
+  again) or ``overwrite=True`` to start over; resuming a directory made for other data or
+  another space is refused.
+* :func:`nested_search` runs the whole 3 x 3 protocol and returns one row per outer fold.
+
+Distributed search uses KerasTuner's own mode: start the same program once with
+``KERASTUNER_TUNER_ID=chief`` and once per worker with ``KERASTUNER_TUNER_ID=tuner0``,
+``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` / ``KERASTUNER_ORACLE_PORT`` pointing at the
+chief; the chief runs the oracle and the workers run trials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pandas as pd
+
+from keras_sqnn import metrics
+from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
+
+OBJECTIVE = "fairness_score"
+ESTIMATORS = ("bernoulli", "joint")
+_FINGERPRINT = "keras_sqnn_search.json"
+
+
+def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
+    """The paper's model-selection score ``AUC + (1 - GPA) + (1 - AUDC)`` and its parts."""
+    auc = metrics.auc(y_true, y_score)
+    gpa = metrics.gpa(y_true, y_score, sensitive_features=s)
+    audc = metrics.audc(y_true, y_score, sensitive_features=s)
+    return {OBJECTIVE: auc + (1.0 - gpa) + (1.0 - audc), "auc": auc, "gpa": gpa, "audc": audc}
+
+
+class SQNNHyperModel(kt.HyperModel):
+    """The paper's search space for SQNN binary classifiers.
+
+    Args:
+        input_dim: number of input features (used to declare the space; each fold builds
+            its model for its own preprocessed width).
+        num_groups: number of values of S.
+        estimators: MI estimators to choose from (``"bernoulli"``, ``"joint"``).
+        learning_rate: fixed Adam learning rate (paper: 1e-4).
+        epochs: fixed number of epochs (paper: 100).
+        seed: seed of the weights and of the stochastic layers.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> hp = kt.HyperParameters()
+        >>> config = SQNNHyperModel(10).config_from(hp)
+        >>> config.estimator in ESTIMATORS
+        True
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        *,
+        num_groups: int = 2,
+        estimators: tuple[str, ...] = ESTIMATORS,
+        learning_rate: float = 1e-4,
+        epochs: int = 100,
+        seed: int = 0,
+        name: str = "sqnn",
+    ) -> None:
+        unknown = set(estimators) - set(ESTIMATORS)
+        if not estimators or unknown:
+            raise ValueError(
+                f"Expected `estimators` drawn from {ESTIMATORS}. Received: estimators={estimators}"
+            )
+        if epochs < 1:
+            raise ValueError(f"Expected `epochs` >= 1. Received: epochs={epochs}")
+        super().__init__(name=name)
+        self.input_dim = input_dim
+        self.num_groups = num_groups
+        self.estimators = tuple(estimators)
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.seed = seed
+
+    def declare_hyperparameters(self, hp: kt.HyperParameters) -> None:
+        self.config_from(hp)
+
+    def config_from(self, hp: kt.HyperParameters) -> SQNNConfig:
+        """Declare (on first use) and read the hyper-parameters as an :class:`SQNNConfig`."""
+        n_hidden = hp.Int("n_hidden", 1, 5, default=3)
+        position = hp.Int("stochastic_position", 0, 4, default=4)
+        return SQNNConfig(
+            gamma=hp.Float("gamma", 1e-3, 1.0, sampling="log", default=0.05),
+            estimator=hp.Choice("estimator", list(self.estimators)),
+            n_hidden=n_hidden,
+            hidden_size=hp.Int("hidden_size", 10, 50, default=30),
+            hybrid=hp.Boolean("hybrid", default=True),
+            # Positions past the last hidden layer mean the last one.
+            stochastic_position=min(position, n_hidden - 1),
+            batch_size=hp.Int("batch_size", 64, 256, default=128),
+            learning_rate=self.learning_rate,
+            epochs=self.epochs,
+        )
+
+    def build(self, hp: kt.HyperParameters, input_dim: int | None = None) -> keras.Model:
+        return build_sqnn_classifier(
+            input_dim or self.input_dim,
+            self.config_from(hp),
+            num_groups=self.num_groups,
+            seed=self.seed,
+        )
+
+
+class FairnessTuner(kt.BayesianOptimization):
+    """Bayesian optimisation of ``mean over folds of AUC + (1 - GPA) + (1 - AUDC)`` (maximised).
+
+    Call ``search(folds)`` with a list of fold arrays (objects with ``x_train, y_train,
+    s_train, x_test, y_test, s_test``, e.g. :func:`keras_sqnn.datasets.train_test_arrays`).
+    Rebuild the best model from ``get_best_hyperparameters()`` (KerasTuner's
+    ``get_best_models`` does not apply to this multi-fold ``run_trial``).
+
+    Args:
+        hypermodel: an :class:`SQNNHyperModel`.
+        directory: folder of the search; the project is ``directory / project_name``.
+        max_trials: number of trials (paper: 200).
+        resume: continue the search stored in the project folder.
+        overwrite: delete the stored search and start over.
+        fingerprint: JSON-serialisable description of the data and protocol; resuming a
+            search stored with another fingerprint is refused.
+        seed: seed of the oracle.
+    """
+
+    def __init__(
+        self,
+        hypermodel: SQNNHyperModel,
+        *,
+        directory: str | Path,
+        project_name: str = "search",
+        max_trials: int = 200,
+        resume: bool = False,
+        overwrite: bool = False,
+        fingerprint: dict[str, Any] | None = None,
+        seed: int = 0,
+        num_initial_points: int | None = None,
+    ) -> None:
+        if resume and overwrite:
+            raise ValueError("Expected at most one of `resume` and `overwrite` to be True.")
+        project = Path(directory) / project_name
+        stored = project / _FINGERPRINT
+        fingerprint = {**(fingerprint or {}), "space": _space_description(hypermodel)}
+        # In KerasTuner's distributed mode the chief owns the search directory; the workers
+        # share it and follow the chief.
+        worker = "KERASTUNER_ORACLE_IP" in os.environ and (
+            os.environ.get("KERASTUNER_TUNER_ID") != "chief"
+        )
+        existing = stored.exists() or (project / "oracle.json").exists()
+        if not worker and existing and not (resume or overwrite):
+            raise FileExistsError(
+                f"A search is stored in {project}. Pass resume=True to continue it (its "
+                "finished trials are kept) or overwrite=True to start over."
+            )
+        if resume and stored.exists() and not worker:
+            previous = json.loads(stored.read_text())
+            if previous != json.loads(json.dumps(fingerprint)):
+                raise ValueError(
+                    f"The search stored in {project} was made for other data, folds or "
+                    f"search space; refusing to resume it. Stored: {previous}. "
+                    f"Requested: {fingerprint}. Use overwrite=True or another directory."
+                )
+        super().__init__(
+            hypermodel=hypermodel,
+            objective=kt.Objective(OBJECTIVE, direction="max"),
+            max_trials=max_trials,
+            num_initial_points=num_initial_points,
+            seed=seed,
+            directory=str(directory),
+            project_name=project_name,
+            overwrite=overwrite,
+        )
+        if not worker:
+            project.mkdir(parents=True, exist_ok=True)
+            stored.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
+
+    def run_trial(self, trial: Any, folds: list[Any], verbose: int = 0) -> dict[str, float]:
+        hypermodel: SQNNHyperModel = self.hypermodel  # type: ignore[assignment]
+        hp = trial.hyperparameters
+        config = hypermodel.config_from(hp)
+        results = [_fit_and_score(hypermodel, hp, config, fold, verbose=verbose) for fold in folds]
+        return {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+
+
+def _fit_and_score(
+    hypermodel: SQNNHyperModel, hp: Any, config: SQNNConfig, fold: Any, verbose: int = 0
+) -> dict[str, float]:
+    keras.utils.set_random_seed(hypermodel.seed)
+    model = hypermodel.build(hp, input_dim=fold.x_train.shape[1])
+    model.fit(
+        {"features": fold.x_train, "sensitive": fold.s_train},
+        np.asarray(fold.y_train, "float32"),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        verbose=verbose,
+    )
+    scores = model.predict(fold.x_test, batch_size=4096, verbose=0).reshape(-1)
+    return fairness_score(fold.y_test, scores, fold.s_test)
+
+
+def _space_description(hypermodel: SQNNHyperModel) -> dict[str, Any]:
+    hp = kt.HyperParameters()
+    hypermodel.declare_hyperparameters(hp)
+    return {
+        "hyperparameters": [h.get_config() for h in hp.space],
+        "epochs": hypermodel.epochs,
+        "learning_rate": hypermodel.learning_rate,
+        "estimators": list(hypermodel.estimators),
+        "seed": hypermodel.seed,
+    }
+
+
+def _indices_digest(*arrays: Any) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(np.asarray(array, dtype=np.int64)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def nested_search(
+    dataset: Any,
+    *,
+    directory: str | Path,
+    max_trials: int = 200,
+    n_outer: int = 3,
+    n_inner: int = 3,
+    epochs: int = 100,
+    estimators: tuple[str, ...] = ESTIMATORS,
+    outer_folds: list[int] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    probe_trees: int = 100,
+    seed: int = 0,
+    verbose: int = 0,
+) -> pd.DataFrame:
+    """The paper's protocol: tune on the inner folds, evaluate the best on the outer test fold.
+
+    Args:
+        dataset: a tabular :class:`keras_sqnn.datasets.Dataset`.
+        directory: where the searches are stored (one project per outer fold).
+        max_trials: trials per outer fold (paper: 200).
+        n_outer, n_inner: fold counts (paper: 3 and 3).
+        epochs: training epochs of every fit (paper: 100).
+        estimators: MI estimators in the space.
+        outer_folds: which outer folds to run (default all).
+        resume, overwrite: see :class:`FairnessTuner`.
+        probe_trees: trees of the ADRG probe on the outer test fold.
+        seed: seed of folds, oracle and models.
+
+    Returns:
+        One row per outer fold: the best hyper-parameters, the inner-fold score, and AUC,
+        accuracy, GPA, AUDC, ADRG and tradeoff distances on the outer test fold.
+    """
+    from keras_sqnn.classifiers import representation_codes
+    from keras_sqnn.datasets import nested_folds, train_test_arrays
+
+    folds = nested_folds(dataset.y, dataset.s, n_outer=n_outer, n_inner=n_inner, seed=seed)
+    rows = []
+    for index in outer_folds if outer_folds is not None else range(n_outer):
+        outer = folds[index]
+        inner = [train_test_arrays(dataset, train, test) for train, test in outer.inner]
+        hypermodel = SQNNHyperModel(
+            inner[0].x_train.shape[1],
+            num_groups=dataset.n_groups,
+            estimators=estimators,
+            epochs=epochs,
+            seed=seed,
+        )
+        tuner = FairnessTuner(
+            hypermodel,
+            directory=directory,
+            project_name=f"{dataset.name}_outer{index}",
+            max_trials=max_trials,
+            resume=resume,
+            overwrite=overwrite,
+            seed=seed,
+            fingerprint={
+                "dataset": dataset.name,
+                "rows": len(dataset.y),
+                "outer_fold": index,
+                "inner_folds": [_indices_digest(train, test) for train, test in outer.inner],
+            },
+        )
+        tuner.search(inner, verbose=verbose)
+        best_trial = tuner.oracle.get_best_trials(1)[0]
+        best = best_trial.hyperparameters
+        config = hypermodel.config_from(best)
+        arrays = train_test_arrays(dataset, outer.train, outer.test)
+        started = time.perf_counter()
+        keras.utils.set_random_seed(seed)
+        model = hypermodel.build(best, input_dim=arrays.x_train.shape[1])
+        model.fit(
+            {"features": arrays.x_train, "sensitive": arrays.s_train},
+            arrays.y_train.astype("float32"),
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            verbose=verbose,
+        )
+        seconds = time.perf_counter() - started
+        scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
+        test = fairness_score(arrays.y_test, scores, arrays.s_test)
+        probe = metrics.representation_probe(
+            representation_codes(model, arrays.x_test),
+            arrays.s_test,
+            arrays.y_test,
+            n_estimators=probe_trees,
+            random_state=seed,
+        )
+        rows.append(
+            {
+                "dataset": dataset.name,
+                "outer_fold": index,
+                "trials": len(tuner.oracle.trials),
+                "inner_score": best_trial.score,
+                **{f"hp_{name}": value for name, value in best.values.items()},
+                "auc": test["auc"],
+                "accuracy": float(np.mean((scores >= 0.5) == arrays.y_test)),
+                "gpa": test["gpa"],
+                "audc": test["audc"],
+                "adrg": probe.adrg,
+                "tradeoff_gpa": metrics.tradeoff_distance(test["auc"], test["gpa"]),
+                "tradeoff_audc": metrics.tradeoff_distance(test["auc"], test["audc"]),
+                "train_seconds": seconds,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,127 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+from keras_sqnn import metrics, tuning
+from tests.tuning.search_script import make_tuner, synthetic_folds
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_script(*args, env=None, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "tests.tuning.search_script", *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_fairness_score_is_the_papers_sum():
+    rng = np.random.default_rng(0)
+    y, s = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    scores = rng.uniform(size=200)
+    result = tuning.fairness_score(y, scores, s)
+    auc = metrics.auc(y, scores)
+    gpa = metrics.gpa(y, scores, sensitive_features=s)
+    audc = metrics.audc(y, scores, sensitive_features=s)
+    assert result["fairness_score"] == pytest.approx(auc + (1 - gpa) + (1 - audc))
+
+
+def test_hypermodel_declares_the_papers_space():
+    hp = kt.HyperParameters()
+    tuning.SQNNHyperModel(10).declare_hyperparameters(hp)
+    space = {h.name: h.get_config() for h in hp.space}
+    assert (space["gamma"]["min_value"], space["gamma"]["max_value"]) == (1e-3, 1.0)
+    assert space["gamma"]["sampling"] == "log"
+    assert (space["n_hidden"]["min_value"], space["n_hidden"]["max_value"]) == (1, 5)
+    assert (space["hidden_size"]["min_value"], space["hidden_size"]["max_value"]) == (10, 50)
+    assert set(space["estimator"]["values"]) == {"bernoulli", "joint"}
+    assert {"hybrid", "stochastic_position", "batch_size"} <= set(space)
+    with pytest.raises(ValueError, match="estimators"):
+        tuning.SQNNHyperModel(10, estimators=("mine",))
+
+
+def test_search_maximises_the_objective(tmp_path):
+    tuner = make_tuner(tmp_path, 3)
+    tuner.search(synthetic_folds())
+    trials = [t for t in tuner.oracle.trials.values() if t.score is not None]
+    assert len(trials) == 3
+    best = tuner.oracle.get_best_trials(1)[0]
+    assert best.score == max(t.score for t in trials)
+    assert tuner.oracle.objective.direction == "max"
+    # The objective is the mean over the folds of AUC + (1 - GPA) + (1 - AUDC): in [0, 3].
+    assert 0 < best.score <= 3
+
+
+def test_existing_search_is_never_reloaded_silently(tmp_path):
+    make_tuner(tmp_path, 1).search(synthetic_folds())
+    with pytest.raises(FileExistsError, match="resume=True"):
+        make_tuner(tmp_path, 1)
+    hypermodel = tuning.SQNNHyperModel(6, epochs=2, seed=0)  # another protocol
+    with pytest.raises(ValueError, match="refusing to resume"):
+        tuning.FairnessTuner(
+            hypermodel,
+            directory=tmp_path,
+            max_trials=1,
+            resume=True,
+            fingerprint={"data": "synthetic"},
+        )
+    fresh = make_tuner(tmp_path, 1, overwrite=True)
+    assert len(fresh.oracle.trials) == 0
+
+
+def test_search_killed_mid_trial_resumes_without_losing_finished_trials(tmp_path):
+    killed = _run_script(tmp_path, 3, env={"KILL_DURING_TRIAL": "2"})
+    assert killed.returncode == -9  # SIGKILL, in the middle of the second trial
+    first = json.loads(next(tmp_path.glob("search/trial_*/trial.json")).read_text())
+    assert first["status"] == "COMPLETED"
+    finished = _run_script(tmp_path, 3, "--resume")
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    trials = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("search/trial_*/trial.json"))]
+    assert [t["status"] for t in trials] == ["COMPLETED"] * 3
+    kept = next(t for t in trials if t["trial_id"] == first["trial_id"])
+    assert kept["score"] == first["score"]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_chief_and_two_workers_finish_a_search_together(tmp_path):
+    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port())}
+    command = [sys.executable, "-m", "tests.tuning.search_script", str(tmp_path), "4"]
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env, "KERASTUNER_TUNER_ID": tuner_id},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for tuner_id in ("chief", "tuner0", "tuner1")
+    ]
+    try:
+        outputs = [p.communicate(timeout=600)[0] for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs[0][-2000:]
+    trials = [json.loads(p.read_text()) for p in tmp_path.glob("search/trial_*/trial.json")]
+    assert len(trials) == 4 and all(t["status"] == "COMPLETED" for t in trials)
+    # The trials were shared: each worker ran at least one, the chief none.
+    workers = {p.name.split("-")[1] for p in tmp_path.glob("ran-*")}
+    assert workers == {"tuner0", "tuner1"}
