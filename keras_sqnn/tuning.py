@@ -196,7 +196,7 @@ class FairnessTuner(kt.BayesianOptimization):
             stored.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
 
     def run_trial(self, trial: Any, folds: list[Any], verbose: int = 0) -> dict[str, float]:
-        hypermodel: SQNNHyperModel = self.hypermodel  # type: ignore[assignment]
+        hypermodel: SQNNHyperModel = self.hypermodel
         hp = trial.hyperparameters
         config = hypermodel.config_from(hp)
         results = [_fit_and_score(hypermodel, hp, config, fold, verbose=verbose) for fold in folds]
