@@ -82,3 +82,25 @@ def test_main_job_command_as_readme_gives_it(tmp_path):
     results = json.loads(completed.stdout[completed.stdout.index("{") :])
     assert results["auc"] > 0.85
     assert (tmp_path / "adult" / "serving" / "saved_model.pb").exists()
+
+
+def test_tune_runs_the_nested_search_and_refuses_a_silent_reload(tmp_path, capsys):
+    args = [
+        "tune",
+        "--dataset",
+        "compas",
+        "--max-trials",
+        "1",
+        "--epochs",
+        "1",
+        "--outer-folds",
+        "0",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    table = (tmp_path / "compas" / "tune.csv").read_text().splitlines()
+    assert len(table) == 2 and "inner_score" in table[0]
+    with pytest.raises(FileExistsError, match="resume=True"):
+        main(args)
+    assert main([*args, "--resume"]) == 0
