@@ -63,8 +63,14 @@ def build_mnist_classifier(method: str, *, gamma: float = 0.5, seed: int = 0) ->
     else:
         estimator = "bernoulli" if method == "binary_bernoulli" else "joint"
         h = StochasticBinaryConv2D(
-            16, 3, strides=2, mi_estimator=estimator, gamma=gamma, num_groups=10,
-            seed=seed, name="first",
+            16,
+            3,
+            strides=2,
+            mi_estimator=estimator,
+            gamma=gamma,
+            num_groups=10,
+            seed=seed,
+            name="first",
         )(images, sensitive=colour)
     h = keras.layers.Conv2D(32, 3, activation="relu")(h)
     h = keras.layers.MaxPooling2D()(h)
@@ -127,12 +133,19 @@ def run_biased_mnist(
         model = build_mnist_classifier(method, gamma=gamma, seed=seed)
         started = time.perf_counter()
         model.fit(
-            _tf_dataset(x, y, s, protocol.batch_size, seed), epochs=protocol.epochs,
+            _tf_dataset(x, y, s, protocol.batch_size, seed),
+            epochs=protocol.epochs,
             verbose=verbose,
         )
         seconds = time.perf_counter() - started
-        row = {"method": method, "rho": rho, "gamma": 0.0 if method == "vanilla" else gamma,
-               "train_images": len(y), "epochs": protocol.epochs, "train_seconds": seconds}
+        row = {
+            "method": method,
+            "rho": rho,
+            "gamma": 0.0 if method == "vanilla" else gamma,
+            "train_images": len(y),
+            "epochs": protocol.epochs,
+            "train_seconds": seconds,
+        }
         for split, test in tests.items():
             accuracy = float(np.mean(predict_digits(model, test.X) == test.y))
             row["unbiased_accuracy" if split == "test" else "biased_accuracy"] = accuracy
