@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     mnist.add_argument("--rho", type=float, nargs="+", default=[0.99])
     mnist.add_argument("--budget", choices=("small", "paper"), default="small")
-    mnist.add_argument("--gamma", type=float, default=0.1)
+    mnist.add_argument("--gamma", type=float, default=0.01)
     mnist.add_argument("--seed", type=int, default=0)
     mnist.add_argument("--out", default="results", help="results folder")
     mnist.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
