@@ -1,6 +1,6 @@
 """Quick start: an SQNN on synthetic data where a feature leaks the sensitive attribute.
 
-    .venv/bin/python examples/quickstart.py [--epochs 5]
+.venv/bin/python examples/quickstart.py [--epochs 5]
 """
 
 import argparse
