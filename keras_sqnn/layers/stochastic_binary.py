@@ -111,7 +111,7 @@ class StochasticBinaryMixin:
     def _stochastic_binary(self, logits: Any, sensitive: Any, training: Any) -> Any:
         theta = ops.sigmoid(logits)
         # The MI is computed in float32 whatever the policy: in float16, 1 - 1e-6 rounds to 1.
-        theta32 = ops.sigmoid(ops.cast(logits, "float32"))
+        theta32 = theta if theta.dtype == "float32" else ops.sigmoid(ops.cast(logits, "float32"))
         if training:
             codes = straight_through(theta, ops.cast(self.sample(theta32), theta.dtype))
             if self.mi_estimator is not None:
