@@ -1,4 +1,4 @@
-"""A worker of the MultiWorkerMirroredStrategy test: ``python multi_worker.py OUT ESTIMATOR UNITS``.
+"""Worker of the MultiWorkerMirroredStrategy test: ``python -m tests.distributed.multi_worker OUT EST UNITS``.
 
 Reads ``TF_CONFIG``, builds the MI-only SQNN of :func:`build_model` under a
 ``MultiWorkerMirroredStrategy`` (ring all-reduce over gRPC, CPU), trains it on its shard of
@@ -14,7 +14,7 @@ shuffle=False)``.
 Training runs Keras' own ``model.train_step`` in ``strategy.run`` (the loss scaling,
 gradient all-reduce and optimizer update of ``fit``) rather than ``fit`` itself:
 ``Model.fit`` of Keras 3.15 cannot run under MultiWorkerMirroredStrategy, whatever the model
-(see :data:`FIT_IS_BROKEN`).
+(see the comment below the imports).
 """
 
 from __future__ import annotations
@@ -34,13 +34,12 @@ NUM_ROWS = 128  # two global batches
 NUM_GROUPS = 3
 LAYER = "sbd"
 
-#: Why the worker does not call ``fit``: in Keras 3.15 ``fit`` reduces every step's logs
-#: with ``strategy.reduce("MEAN", value, axis=0)`` under a multi-worker strategy, which fails
-#: for the scalar metric results ("Invalid reduction dimension 0 for input with 0
-#: dimensions", tensorflow/tensorflow#72388); and before that, ``_maybe_symbolic_build``
-#: calls ``strategy.reduce`` on the whole nested batch, which fails for dict inputs
-#: (keras-team/keras#20329).
-FIT_IS_BROKEN = "keras 3.15: tensorflow/tensorflow#72388, keras-team/keras#20329"
+# Why the worker does not call ``fit``: in Keras 3.15 ``fit`` reduces every step's logs with
+# ``strategy.reduce("MEAN", value, axis=0)`` under a multi-worker strategy, which fails for
+# the scalar metric results ("Invalid reduction dimension 0 for input with 0 dimensions",
+# tensorflow/tensorflow#72388); and before that, ``_maybe_symbolic_build`` calls
+# ``strategy.reduce`` on the whole nested batch, which fails for dict inputs
+# (keras-team/keras#20329).
 
 
 def make_data(n: int = NUM_ROWS, seed: int = 0) -> dict[str, np.ndarray]:
