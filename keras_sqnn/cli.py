@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 DATASETS = ("adult", "compas", "banks")
 
 
@@ -58,6 +60,41 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--out", default="results", help="results folder")
 
+    compare = commands.add_parser(
+        "compare", help="Figure 2: every method on the same folds; CSVs and a trade-off PNG"
+    )
+    compare.add_argument("--dataset", choices=DATASETS, default="compas")
+    compare.add_argument("--methods", nargs="+", default=list(COMPARE_METHODS))
+    compare.add_argument("--budget", choices=("small", "paper"), default="small")
+    compare.add_argument("--folds", type=int, default=3, help="outer folds to run (of 3)")
+    compare.add_argument("--epochs", type=int, default=None, help="override the epochs")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--out", default="results", help="results folder")
+
+    sweep = commands.add_parser(
+        "sweep", help="Figure 3: gamma sweep; Pearson correlation of gamma with 1-GPA and AUC"
+    )
+    sweep.add_argument("--dataset", choices=DATASETS, default="compas")
+    sweep.add_argument("--methods", nargs="+", default=list(SWEEP_GRIDS))
+    sweep.add_argument("--budget", choices=("small", "paper"), default="small")
+    sweep.add_argument("--folds", type=int, default=1, help="outer folds to run (of 3)")
+    sweep.add_argument("--epochs", type=int, default=None, help="override the epochs")
+    sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument("--out", default="results", help="results folder")
+
+    representation = commands.add_parser(
+        "representation", help="Figure 4: a random forest probes each method's representation"
+    )
+    representation.add_argument("--dataset", choices=DATASETS, default="compas")
+    representation.add_argument(
+        "--methods", nargs="+", default=["binary_bernoulli", "binary_mi", "adv_cls", "vfae"]
+    )
+    representation.add_argument("--budget", choices=("small", "paper"), default="small")
+    representation.add_argument("--folds", type=int, default=3, help="outer folds (of 3)")
+    representation.add_argument("--epochs", type=int, default=None)
+    representation.add_argument("--seed", type=int, default=0)
+    representation.add_argument("--out", default="results", help="results folder")
+
     mnist = commands.add_parser(
         "biased-mnist",
         help="Table 1: colour-unbiased test accuracy of Vanilla, BinaryBernoulli, BinaryMI",
@@ -69,6 +106,119 @@ def _parser() -> argparse.ArgumentParser:
     mnist.add_argument("--out", default="results", help="results folder")
     mnist.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
     return parser
+
+
+COMPARE_METHODS = ("binary_bernoulli", "binary_mi", "adv_cls", "vfae", "vanilla", "fairlearn_eg")
+# Parameters swept per method: gamma for the SQNN and AdvCls (in [0, 1)), the MMD weight of
+# the VFAE (its gamma, unbounded).
+SWEEP_GRIDS = {
+    "binary_bernoulli": (0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
+    "adv_cls": (0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
+    "vfae": (0.0, 1.0, 10.0, 30.0, 100.0, 300.0, 1000.0),
+}
+
+
+def _run_compare(args: argparse.Namespace, methods: list[str], gammas: Any = None) -> Any:
+    from keras_sqnn import datasets
+    from keras_sqnn.datasets import nested_folds
+    from keras_sqnn.experiments import compare
+
+    dataset = getattr(datasets, f"fetch_{args.dataset}")()
+    outer = nested_folds(dataset.y, dataset.s, n_outer=3, seed=args.seed)[: args.folds]
+    return compare(
+        methods,
+        dataset,
+        folds=[(fold.train, fold.test) for fold in outer],
+        gammas=gammas,
+        budget=args.budget,
+        seed=args.seed,
+        epochs=args.epochs,
+        probe_trees=100 if args.budget == "small" else 1000,
+    )
+
+
+def _summary_frame(table: Any) -> Any:
+    from keras_sqnn.experiments import summarize
+
+    means = summarize(table)
+    frame = means.xs("mean", axis=1, level=1).reset_index()
+    return frame
+
+
+def compare_command(args: argparse.Namespace) -> Any:
+    """Write results/<dataset>/compare.csv, compare_summary.csv and compare.png."""
+    from keras_sqnn.experiments import summarize
+    from keras_sqnn.plots import tradeoff_figure
+
+    table = _run_compare(args, args.methods)
+    out = Path(args.out) / args.dataset
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "compare.csv", index=False)
+    summary = summarize(table, text=True)
+    summary.to_csv(out / "compare_summary.csv")
+    tradeoff_figure(
+        _summary_frame(table),
+        out / "compare.png",
+        pairs=[("gpa", "1 - GPA", "unfairness"), ("audc", "1 - AUDC", "unfairness")],
+        title=f"{args.dataset}: AUC against fairness (mean over {args.folds} outer folds)",
+    )
+    print(summary.to_string())
+    print(f"[keras-sqnn] wrote {out / 'compare.csv'}, compare_summary.csv, compare.png")
+    return table
+
+
+def sweep_command(args: argparse.Namespace) -> Any:
+    """Write results/<dataset>/sweep.csv, sweep_correlations.csv and sweep.png."""
+    import pandas as pd
+
+    from keras_sqnn.plots import sweep_figure
+
+    unknown = set(args.methods) - set(SWEEP_GRIDS)
+    if unknown:
+        raise SystemExit(f"sweep: no grid for {sorted(unknown)}; choose from {sorted(SWEEP_GRIDS)}")
+    table = _run_compare(args, args.methods, {m: list(SWEEP_GRIDS[m]) for m in args.methods})
+    out = Path(args.out) / args.dataset
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "sweep.csv", index=False)
+    rows = []
+    for method, group in table.groupby("method", sort=False):
+        rows.append(
+            {
+                "method": method,
+                "pearson_gamma_1_minus_gpa": float(
+                    np.corrcoef(group["param"], 1 - group["gpa"])[0, 1]
+                ),
+                "pearson_gamma_auc": float(np.corrcoef(group["param"], group["auc"])[0, 1]),
+                "points": len(group),
+            }
+        )
+    correlations = pd.DataFrame(rows)
+    correlations.to_csv(out / "sweep_correlations.csv", index=False)
+    sweep_figure(table, out / "sweep.png", title=f"{args.dataset}: 1 - GPA and AUC against gamma")
+    print(correlations.to_string(index=False))
+    print(f"[keras-sqnn] wrote {out / 'sweep.csv'}, sweep_correlations.csv, sweep.png")
+    return correlations
+
+
+def representation_command(args: argparse.Namespace) -> Any:
+    """Write results/<dataset>/representation.csv and representation.png (Figure 4)."""
+    from keras_sqnn.experiments import summarize
+    from keras_sqnn.plots import tradeoff_figure
+
+    table = _run_compare(args, args.methods)
+    out = Path(args.out) / args.dataset
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "representation.csv", index=False)
+    tradeoff_figure(
+        _summary_frame(table),
+        out / "representation.png",
+        pairs=[("adrg", "1 - RF ADRG", "unfairness"), ("probe_auc_y", "RF AUC (Y)", "score")],
+        title=f"{args.dataset}: random-forest probes of the representations",
+    )
+    summary = summarize(table, text=True)[["auc", "adrg", "probe_auc_s", "probe_auc_y"]]
+    print(summary.to_string())
+    print(f"[keras-sqnn] wrote {out / 'representation.csv'}, representation.png")
+    return table
 
 
 def biased_mnist(args: argparse.Namespace) -> Any:
@@ -228,4 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         tune(args)
     elif args.command == "biased-mnist":
         biased_mnist(args)
+    elif args.command == "compare":
+        compare_command(args)
+    elif args.command == "sweep":
+        sweep_command(args)
+    elif args.command == "representation":
+        representation_command(args)
     return 0

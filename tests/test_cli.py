@@ -104,3 +104,63 @@ def test_tune_runs_the_nested_search_and_refuses_a_silent_reload(tmp_path, capsy
     with pytest.raises(FileExistsError, match="resume=True"):
         main(args)
     assert main([*args, "--resume"]) == 0
+
+
+def test_compare_writes_tables_and_the_tradeoff_figure(tmp_path, capsys):
+    args = [
+        "compare",
+        "--dataset",
+        "compas",
+        "--methods",
+        "binary_bernoulli",
+        "vanilla",
+        "--folds",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    folder = tmp_path / "compas"
+    table = (folder / "compare.csv").read_text().splitlines()
+    assert len(table) == 1 + 2 * 2  # one row per (method, gamma, fold)
+    assert (folder / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    assert "binary_bernoulli" in (folder / "compare_summary.csv").read_text()
+
+
+def test_representation_writes_the_probe_figure(tmp_path):
+    args = [
+        "representation",
+        "--dataset",
+        "compas",
+        "--methods",
+        "binary_bernoulli",
+        "--folds",
+        "2",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    assert (tmp_path / "compas" / "representation.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_sweep_prints_correlations(tmp_path, capsys):
+    args = [
+        "sweep",
+        "--dataset",
+        "compas",
+        "--methods",
+        "binary_bernoulli",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    correlations = (tmp_path / "compas" / "sweep_correlations.csv").read_text()
+    assert "pearson_gamma_1_minus_gpa" in correlations
+    assert (tmp_path / "compas" / "sweep.png").exists()
