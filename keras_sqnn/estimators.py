@@ -113,7 +113,8 @@ class JointMutualInformation(MutualInformationEstimator):
             codes, sensitive, reference_theta, reference_sensitive, num_groups
         )
         total, count = _sum_over_replicas(ops.sum(terms), ops.cast(ops.shape(terms)[0], "float32"))
-        return total / count
+        # An empty (global) batch carries no information: 0, as the other estimators give.
+        return total / ops.maximum(count, 1.0)
 
     def get_config(self) -> dict[str, Any]:
         return {"max_exact_units": self.max_exact_units}

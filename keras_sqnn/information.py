@@ -267,7 +267,8 @@ def sampled_joint_mutual_information(
         Scalar float32 tensor.
     """
     terms = sampled_joint_terms(codes, sensitive, theta, sensitive, num_groups)
-    return ops.mean(terms)
+    count = ops.cast(ops.shape(terms)[0], "float32")
+    return ops.sum(terms) / ops.maximum(count, 1.0)  # 0 for an empty batch
 
 
 def joint_mutual_information(

@@ -14,6 +14,8 @@ from keras_sqnn import estimators
 from keras_sqnn.layers.sampling import SAMPLERS, bernoulli_sample, replica_seed, straight_through
 
 INFERENCE_MODES = ("expectation", "threshold", "sample")
+# Key of the seed generator's state among a layer's saved variables.
+_SEED_STATE_KEY = "seed_generator_state"
 
 
 class StochasticBinaryMixin:
@@ -85,6 +87,24 @@ class StochasticBinaryMixin:
             keras.metrics.Mean(name=f"{self.name}_mi") if self.mi_estimator is not None else None
         )
 
+    def save_own_variables(self, store: Any) -> None:
+        """Save the weights and the state of the seed generator.
+
+        Keras saves a layer's weights only; without the seed generator's state a run restored
+        from a checkpoint (``BackupAndRestore``, ``load_weights``) would draw the samples of
+        the first steps again instead of continuing the random stream.
+        """
+        super().save_own_variables(store)  # type: ignore[misc]
+        if getattr(self, "built", False):
+            store[_SEED_STATE_KEY] = self.seed_generator.state
+
+    def load_own_variables(self, store: Any) -> None:
+        """Inverse of :meth:`save_own_variables`; files without the seed state still load."""
+        if _SEED_STATE_KEY in store.keys():
+            self.seed_generator.state.assign(store[_SEED_STATE_KEY])
+            store = {key: store[key] for key in store.keys() if key != _SEED_STATE_KEY}
+        super().load_own_variables(store)  # type: ignore[misc]
+
     def _stochastic_config(self) -> dict[str, Any]:
         return {
             "mi_estimator": estimators.serialize(self.mi_estimator),
@@ -111,7 +131,8 @@ class StochasticBinaryMixin:
     def _stochastic_binary(self, logits: Any, sensitive: Any, training: Any) -> Any:
         theta = ops.sigmoid(logits)
         # The MI is computed in float32 whatever the policy: in float16, 1 - 1e-6 rounds to 1.
-        theta32 = theta if theta.dtype == "float32" else ops.sigmoid(ops.cast(logits, "float32"))
+        logits32 = ops.cast(logits, "float32")
+        theta32 = theta if theta.dtype == "float32" else ops.sigmoid(logits32)
         if training:
             codes = straight_through(theta, ops.cast(self.sample(theta32), theta.dtype))
             if self.mi_estimator is not None:
@@ -124,14 +145,20 @@ class StochasticBinaryMixin:
                         'on {"features": x, "sensitive": s}. Set mi_estimator=None to train '
                         "without the regularizer."
                     )
-                mi = self._mutual_information(theta32, ops.cast(codes, "float32"), sensitive)
+                mi = self._mutual_information(
+                    theta32, ops.cast(codes, "float32"), sensitive, logits32
+                )
                 self.add_loss(self.gamma * mi)
                 self.mi_tracker.update_state(mi)
+                # Everything downstream waits for the checks of the MI term: in graph mode a
+                # bad batch then fails the step before the optimizer updates any weight.
+                with tf.control_dependencies([mi]):
+                    codes = tf.identity(codes)
             return codes
         if sensitive is not None and self.mi_estimator is not None:
             # Reported, not optimised: `evaluate` logs the MI of the validation data.
             codes32 = self.sample(theta32)
-            mi = self._mutual_information(theta32, codes32, sensitive)
+            mi = self._mutual_information(theta32, codes32, sensitive, logits32)
             self.mi_tracker.update_state(mi)
         if self.inference == "expectation":
             return theta
@@ -139,10 +166,13 @@ class StochasticBinaryMixin:
             return ops.cast(theta >= 0.5, theta.dtype)
         return ops.cast(self.sample(theta32), theta.dtype)
 
-    def _mutual_information(self, theta32: Any, codes32: Any, sensitive: Any) -> Any:
+    def _mutual_information(self, theta32: Any, codes32: Any, sensitive: Any, logits32: Any) -> Any:
         assert self.mi_estimator is not None
         units = int(np.prod(theta32.shape[1:]))
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
+        # An inf input saturates theta at exactly 0 or 1 (a finite MI) while the kernel's
+        # gradient, inf * sigmoid'(inf) = inf * 0, is NaN: check the pre-activations.
+        valid = tf.logical_and(valid, tf.reduce_all(tf.math.is_finite(logits32)))
         theta_flat = ops.reshape(theta32, (-1, units))
         codes_flat = ops.reshape(codes32, (-1, units))
         mi = self.mi_estimator(theta_flat, codes_flat, sensitive, self.num_groups)
@@ -178,7 +208,7 @@ class StochasticBinaryMixin:
                 f"Expected `sensitive` to have the batch size of the inputs ({batch}). "
                 f"Received: sensitive with batch size {sensitive.shape[0]}"
             )
-        sensitive = tf.cast(sensitive, tf.int32)
+        # Checked before the cast to int32, which would wrap int64 ids (2**32 -> 0).
         if tf.executing_eagerly():
             values = sensitive.numpy()
             bad = values[(values < 0) | (values >= self.num_groups)]
@@ -188,8 +218,10 @@ class StochasticBinaryMixin:
                     f"'{self.name}' (num_groups={self.num_groups}). "
                     f"Received: sensitive values {sorted(set(bad.tolist()))[:10]}"
                 )
-            return sensitive, tf.constant(True)
-        valid = tf.reduce_all((sensitive >= 0) & (sensitive < self.num_groups))
+            return tf.cast(sensitive, tf.int32), tf.constant(True)
+        wide = tf.cast(sensitive, tf.int64)
+        valid = tf.reduce_all((wide >= 0) & (wide < self.num_groups))
+        sensitive = tf.cast(sensitive, tf.int32)
         same_batch = tf.equal(tf.shape(sensitive)[0], tf.shape(theta)[0])
         check = tf.debugging.Assert(
             tf.logical_and(valid, same_batch),
@@ -197,8 +229,8 @@ class StochasticBinaryMixin:
                 f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
                 f"(num_groups={self.num_groups}) and the inputs' batch size. Received: "
                 "sensitive min, max, batch size, inputs batch size",
-                tf.reduce_min(sensitive),
-                tf.reduce_max(sensitive),
+                tf.reduce_min(wide),
+                tf.reduce_max(wide),
                 tf.shape(sensitive)[0],
                 tf.shape(theta)[0],
             ],

@@ -1,4 +1,4 @@
-"""Worker of the MultiWorkerMirroredStrategy test: ``python -m tests.distributed.multi_worker OUT EST UNITS``.
+"""A MultiWorkerMirroredStrategy worker: ``python -m tests.distributed.multi_worker OUT EST UNITS``.
 
 Reads ``TF_CONFIG``, builds the MI-only SQNN of :func:`build_model` under a
 ``MultiWorkerMirroredStrategy`` (ring all-reduce over gRPC, CPU), trains it on its shard of
@@ -38,7 +38,7 @@ LAYER = "sbd"
 # ``strategy.reduce("MEAN", value, axis=0)`` under a multi-worker strategy, which fails for
 # the scalar metric results ("Invalid reduction dimension 0 for input with 0 dimensions",
 # tensorflow/tensorflow#72388); and before that, ``_maybe_symbolic_build`` calls
-# ``strategy.reduce`` on the whole nested batch, which fails for dict inputs
+# ``strategy.reduce`` on the whole nested batch, which fails for any (x, y) tuple or dict
 # (keras-team/keras#20329).
 
 
