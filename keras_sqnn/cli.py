@@ -60,40 +60,32 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--out", default="results", help="results folder")
 
-    compare = commands.add_parser(
-        "compare", help="Figure 2: every method on the same folds; CSVs and a trade-off PNG"
-    )
-    compare.add_argument("--dataset", choices=DATASETS, default="compas")
-    compare.add_argument("--methods", nargs="+", default=list(COMPARE_METHODS))
-    compare.add_argument("--budget", choices=("small", "paper"), default="small")
-    compare.add_argument("--folds", type=int, default=3, help="outer folds to run (of 3)")
-    compare.add_argument("--epochs", type=int, default=None, help="override the epochs")
-    compare.add_argument("--seed", type=int, default=0)
-    compare.add_argument("--out", default="results", help="results folder")
-
-    sweep = commands.add_parser(
-        "sweep", help="Figure 3: gamma sweep; Pearson correlation of gamma with 1-GPA and AUC"
-    )
-    sweep.add_argument("--dataset", choices=DATASETS, default="compas")
-    sweep.add_argument("--methods", nargs="+", default=list(SWEEP_GRIDS))
-    sweep.add_argument("--budget", choices=("small", "paper"), default="small")
-    sweep.add_argument("--folds", type=int, default=1, help="outer folds to run (of 3)")
-    sweep.add_argument("--epochs", type=int, default=None, help="override the epochs")
-    sweep.add_argument("--seed", type=int, default=0)
-    sweep.add_argument("--out", default="results", help="results folder")
-
-    representation = commands.add_parser(
-        "representation", help="Figure 4: a random forest probes each method's representation"
-    )
-    representation.add_argument("--dataset", choices=DATASETS, default="compas")
-    representation.add_argument(
-        "--methods", nargs="+", default=["binary_bernoulli", "binary_mi", "adv_cls", "vfae"]
-    )
-    representation.add_argument("--budget", choices=("small", "paper"), default="small")
-    representation.add_argument("--folds", type=int, default=3, help="outer folds (of 3)")
-    representation.add_argument("--epochs", type=int, default=None)
-    representation.add_argument("--seed", type=int, default=0)
-    representation.add_argument("--out", default="results", help="results folder")
+    experiments = {
+        "compare": (
+            "Figure 2: every method on the same folds; CSVs and a trade-off PNG",
+            list(COMPARE_METHODS),
+            3,
+        ),
+        "sweep": (
+            "Figure 3: gamma sweep; Pearson correlation of gamma with 1-GPA and AUC",
+            list(SWEEP_GRIDS),
+            1,
+        ),
+        "representation": (
+            "Figure 4: a random forest probes each method's representation",
+            ["binary_bernoulli", "binary_mi", "adv_cls", "vfae"],
+            3,
+        ),
+    }
+    for name, (help_text, methods, folds) in experiments.items():
+        experiment = commands.add_parser(name, help=help_text)
+        experiment.add_argument("--dataset", choices=DATASETS, default="compas")
+        experiment.add_argument("--methods", nargs="+", default=methods)
+        experiment.add_argument("--budget", choices=("small", "paper"), default="small")
+        experiment.add_argument("--folds", type=int, default=folds, help="outer folds (of 3)")
+        experiment.add_argument("--epochs", type=int, default=None, help="override the epochs")
+        experiment.add_argument("--seed", type=int, default=0)
+        experiment.add_argument("--out", default="results", help="results folder")
 
     mnist = commands.add_parser(
         "biased-mnist",

@@ -14,6 +14,19 @@ FEATURES = "features"
 SENSITIVE = "sensitive"
 
 
+def split_inputs(inputs: Any) -> tuple[Any, Any]:
+    """``(features, sensitive or None)`` from a features tensor or a dict of both."""
+    if isinstance(inputs, dict):
+        unknown = set(inputs) - {FEATURES, SENSITIVE}
+        if FEATURES not in inputs or unknown:
+            raise ValueError(
+                f'Expected inputs as a features tensor or a dict with keys "{FEATURES}" '
+                f'and optionally "{SENSITIVE}". Received: keys={sorted(inputs)}'
+            )
+        return inputs[FEATURES], inputs.get(SENSITIVE)
+    return inputs, None
+
+
 def _takes_sensitive(layer: keras.layers.Layer) -> bool:
     return SENSITIVE in inspect.signature(layer.call).parameters
 
@@ -111,7 +124,7 @@ class SensitiveSequential(keras.Model):
         self.built = True
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        features, sensitive = self._split_inputs(inputs)
+        features, sensitive = split_inputs(inputs)
         x = features
         for layer in self._layer_stack:
             if sensitive is not None and _takes_sensitive(layer):
@@ -119,18 +132,6 @@ class SensitiveSequential(keras.Model):
             else:
                 x = layer(x, training=training)
         return x
-
-    @staticmethod
-    def _split_inputs(inputs: Any) -> tuple[Any, Any]:
-        if isinstance(inputs, dict):
-            unknown = set(inputs) - {FEATURES, SENSITIVE}
-            if FEATURES not in inputs or unknown:
-                raise ValueError(
-                    f'Expected inputs as a features tensor or a dict with keys "{FEATURES}" '
-                    f'and optionally "{SENSITIVE}". Received: keys={sorted(inputs)}'
-                )
-            return inputs[FEATURES], inputs.get(SENSITIVE)
-        return inputs, None
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         if isinstance(input_shape, dict):

@@ -6,20 +6,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from keras_sqnn.models import FEATURES, SENSITIVE
-
-
-def split_inputs(inputs: Any) -> tuple[Any, Any]:
-    """``(features, sensitive or None)`` from a features tensor or a dict of both."""
-    if isinstance(inputs, dict):
-        unknown = set(inputs) - {FEATURES, SENSITIVE}
-        if FEATURES not in inputs or unknown:
-            raise ValueError(
-                f'Expected inputs as a features tensor or a dict with keys "{FEATURES}" '
-                f'and optionally "{SENSITIVE}". Received: keys={sorted(inputs)}'
-            )
-        return inputs[FEATURES], inputs.get(SENSITIVE)
-    return inputs, None
+from keras_sqnn.models import split_inputs  # noqa: F401  (re-exported for the baselines)
 
 
 def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
