@@ -30,6 +30,30 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
+def _target_line(means: pd.DataFrame) -> str:
+    """Does the better SQNN beat AdvCls, VFAE and fairlearn EG in each plane?"""
+    by_method = {key[1]: row for key, row in means.iterrows()}
+    verdicts = []
+    for column, plane in (("tradeoff_gpa", "AUC/1-GPA"), ("tradeoff_audc", "AUC/1-AUDC")):
+        sqnn = min(
+            by_method[m][(column, "mean")]
+            for m in ("binary_bernoulli", "binary_mi")
+            if m in by_method
+        )
+        rivals = {
+            m: by_method[m][(column, "mean")]
+            for m in ("adv_cls", "vfae", "fairlearn_eg")
+            if m in by_method
+        }
+        beaten = [m for m, value in rivals.items() if sqnn < value]
+        missed = [m for m, value in rivals.items() if sqnn >= value]
+        verdicts.append(
+            f"{plane}: best SQNN {sqnn:.3f} beats {', '.join(beaten) or 'none'}"
+            + (f"; not {', '.join(missed)}" if missed else " (target met)")
+        )
+    return "Target (SQNN's trade-off better than AdvCls, VFAE, EG): " + " | ".join(verdicts)
+
+
 def _compare_section(results: Path, figures: Path, dataset: str) -> list[str]:
     path = results / dataset / "compare.csv"
     if not path.exists():
@@ -50,6 +74,8 @@ def _compare_section(results: Path, figures: Path, dataset: str) -> list[str]:
         f"Best trade-off (smallest L1 distance to (1, 1)): AUC/1-GPA **{best['tradeoff_gpa']}**, "
         f"AUC/1-AUDC **{best['tradeoff_audc']}**."
     )
+    lines.append("")
+    lines.append(_target_line(means))
     if figure.exists():
         shutil.copy(figure, figures / f"{dataset}_compare.png")
         lines += ["", f"![{dataset}](figures/{dataset}_compare.png)"]
@@ -77,18 +103,50 @@ def main() -> None:
     sweep = results / "compas" / "sweep_correlations.csv"
     lines += ["## Stability in gamma (Figure 3): `keras-sqnn sweep --dataset compas`", ""]
     if sweep.exists():
+        correlations = pd.read_csv(sweep).set_index("method")["pearson_gamma_1_minus_gpa"]
         lines += [_markdown(pd.read_csv(sweep).round(3)), ""]
+        if {"binary_bernoulli", "adv_cls"} <= set(correlations.index):
+            ours, theirs = correlations["binary_bernoulli"], correlations["adv_cls"]
+            met = ours >= 0.92 and ours > theirs
+            lines += [
+                f"Target (rho(gamma, 1-GPA) >= 0.92 for BinaryBernoulli and above AdvCls'): "
+                f"{ours:.3f} vs {theirs:.3f}, {'met' if met else 'missed'}.",
+                "",
+            ]
         if (results / "compas" / "sweep.png").exists():
             shutil.copy(results / "compas" / "sweep.png", figures / "compas_sweep.png")
             lines += ["![sweep](figures/compas_sweep.png)", ""]
     else:
         lines += ["Not run yet.", ""]
     mnist = results / "biased_mnist" / "table1.csv"
-    lines += ["## Biased-MNIST (Table 1): `keras-sqnn biased-mnist --rho 0.99 0.995`", ""]
+    lines += [
+        "## Biased-MNIST (Table 1): `keras-sqnn biased-mnist --rho 0.99 0.995`",
+        "",
+        "CPU protocol (`--budget small`): 30,000 of the 60,000 training images, 5 epochs, batch",
+        "128, Adam 1e-3; network: [stochastic binary | sigmoid] Conv2D(16, 3, stride 2) ->",
+        "Conv2D(32, 3) -> MaxPool -> Conv2D(64, 3) -> global average pooling -> Dense(10); the",
+        "SQNNs penalise the MI of the first layer's codes with the background colour (gamma",
+        "0.01). Unbiased = random background colours (ReBias); biased = class colours.",
+        "",
+    ]
     if mnist.exists():
         lines += [_markdown(pd.read_csv(mnist).round(4)), ""]
     else:
         lines += ["Not run yet.", ""]
+    lines += [
+        "## Reading these results",
+        "",
+        "- The tabular tables use the paper's Table 2 gamma for the SQNNs (tuned by the authors",
+        "  for their implementation and 100 epochs at learning rate 1e-4) and one fixed",
+        "  parameter per baseline. `keras-sqnn tune` runs the paper's nested Bayesian search;",
+        "  it was not run at the paper's 200 trials here, and is what would tune the",
+        "  SQNNs' gamma to each plane.",
+        "- Biased-MNIST: in a few CPU epochs every network learns the colour shortcut only",
+        "  (unbiased accuracy near 10%). A penalty on I(T; S) cannot prefer shape over colour",
+        "  when S is almost Y in training: both codes carry about H(S) bits about S. The",
+        "  paper protocol (80 epochs on a GPU, `--budget paper`) was not run (no GPU lent).",
+        "",
+    ]
     output.write_text("\n".join(lines) + "\n")
     print(f"wrote {output}")
 
