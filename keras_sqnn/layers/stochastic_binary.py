@@ -145,20 +145,28 @@ class StochasticBinaryMixin:
                         'on {"features": x, "sensitive": s}. Set mi_estimator=None to train '
                         "without the regularizer."
                     )
-                mi = self._mutual_information(
+                mi, valid = self._mutual_information(
                     theta32, ops.cast(codes, "float32"), sensitive, logits32
                 )
                 self.add_loss(self.gamma * mi)
                 self.mi_tracker.update_state(mi)
-                # Everything downstream waits for the checks of the MI term: in graph mode a
-                # bad batch then fails the step before the optimizer updates any weight.
-                with tf.control_dependencies([mi]):
+                # Everything downstream waits for the cheap input checks (not for the MI
+                # itself, which keeps running in parallel): in graph mode a bad batch then
+                # fails the step before the optimizer updates any weight.
+                gate = tf.debugging.Assert(
+                    valid,
+                    [
+                        f"Layer '{self.name}': the inputs reaching this layer hold NaN/inf "
+                        f"values, or `sensitive` holds values outside [0, {self.num_groups})."
+                    ],
+                )
+                with tf.control_dependencies([gate]):
                     codes = tf.identity(codes)
             return codes
         if sensitive is not None and self.mi_estimator is not None:
             # Reported, not optimised: `evaluate` logs the MI of the validation data.
             codes32 = self.sample(theta32)
-            mi = self._mutual_information(theta32, codes32, sensitive, logits32)
+            mi, _ = self._mutual_information(theta32, codes32, sensitive, logits32)
             self.mi_tracker.update_state(mi)
         if self.inference == "expectation":
             return theta
@@ -166,7 +174,10 @@ class StochasticBinaryMixin:
             return ops.cast(theta >= 0.5, theta.dtype)
         return ops.cast(self.sample(theta32), theta.dtype)
 
-    def _mutual_information(self, theta32: Any, codes32: Any, sensitive: Any, logits32: Any) -> Any:
+    def _mutual_information(
+        self, theta32: Any, codes32: Any, sensitive: Any, logits32: Any
+    ) -> tuple[Any, Any]:
+        """The checked MI term, and whether the batch passed the input checks."""
         assert self.mi_estimator is not None
         units = int(np.prod(theta32.shape[1:]))
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
@@ -179,12 +190,13 @@ class StochasticBinaryMixin:
         # Under XLA the assertions are compiled out: out-of-range ids then make the MI NaN
         # instead of being silently dropped from the group statistics.
         mi = tf.where(valid, mi, tf.constant(float("nan"), mi.dtype))
-        return tf.debugging.check_numerics(
+        mi = tf.debugging.check_numerics(
             mi,
             f"Layer '{self.name}': the mutual-information term is not finite (NaN or inf). "
             "The inputs reaching this layer hold NaN/inf values, or the sensitive attribute "
             f"holds values outside [0, {self.num_groups}).",
         )
+        return mi, valid
 
     def _validated_sensitive(self, sensitive: Any, theta: Any) -> tuple[Any, Any]:
         """``sensitive`` as int32 of shape (batch,), and whether all ids are in range."""
