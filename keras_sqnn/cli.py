@@ -129,12 +129,18 @@ def _run_compare(args: argparse.Namespace, methods: list[str], gammas: Any = Non
     )
 
 
+def _results_dir(out: str, name: str) -> Path:
+    """``out/name``, created if missing."""
+    folder = Path(out) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _summary_frame(table: Any) -> Any:
+    """One row per (method, parameter): the means over folds, for the figures."""
     from keras_sqnn.experiments import summarize
 
-    means = summarize(table)
-    frame = means.xs("mean", axis=1, level=1).reset_index()
-    return frame
+    return summarize(table).xs("mean", axis=1, level=1).reset_index()
 
 
 def compare_command(args: argparse.Namespace) -> Any:
@@ -143,8 +149,7 @@ def compare_command(args: argparse.Namespace) -> Any:
     from keras_sqnn.plots import tradeoff_figure
 
     table = _run_compare(args, args.methods)
-    out = Path(args.out) / args.dataset
-    out.mkdir(parents=True, exist_ok=True)
+    out = _results_dir(args.out, args.dataset)
     table.to_csv(out / "compare.csv", index=False)
     summary = summarize(table, text=True)
     summary.to_csv(out / "compare_summary.csv")
@@ -169,8 +174,7 @@ def sweep_command(args: argparse.Namespace) -> Any:
     if unknown:
         raise SystemExit(f"sweep: no grid for {sorted(unknown)}; choose from {sorted(SWEEP_GRIDS)}")
     table = _run_compare(args, args.methods, {m: list(SWEEP_GRIDS[m]) for m in args.methods})
-    out = Path(args.out) / args.dataset
-    out.mkdir(parents=True, exist_ok=True)
+    out = _results_dir(args.out, args.dataset)
     table.to_csv(out / "sweep.csv", index=False)
     rows = []
     for method, group in table.groupby("method", sort=False):
@@ -198,8 +202,7 @@ def representation_command(args: argparse.Namespace) -> Any:
     from keras_sqnn.plots import tradeoff_figure
 
     table = _run_compare(args, args.methods)
-    out = Path(args.out) / args.dataset
-    out.mkdir(parents=True, exist_ok=True)
+    out = _results_dir(args.out, args.dataset)
     table.to_csv(out / "representation.csv", index=False)
     tradeoff_figure(
         _summary_frame(table),
@@ -225,8 +228,7 @@ def biased_mnist(args: argparse.Namespace) -> Any:
             rho, budget=args.budget, gamma=args.gamma, seed=args.seed, verbose=args.verbose
         )
     table = pd.DataFrame(rows)
-    out = Path(args.out) / "biased_mnist"
-    out.mkdir(parents=True, exist_ok=True)
+    out = _results_dir(args.out, "biased_mnist")
     table.to_csv(out / "table1.csv", index=False)
     print(table.to_string(index=False))
     print(f"[keras-sqnn] wrote {out / 'table1.csv'}")
@@ -240,8 +242,7 @@ def tune(args: argparse.Namespace) -> Any:
 
     small = args.budget == "small"
     dataset = getattr(datasets, f"fetch_{args.dataset}")()
-    out = Path(args.out) / args.dataset
-    out.mkdir(parents=True, exist_ok=True)
+    out = _results_dir(args.out, args.dataset)
     table = nested_search(
         dataset,
         directory=out / "searches",

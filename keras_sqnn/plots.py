@@ -23,6 +23,15 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, figure: Any, title: str, path: str | Path) -> Path:
+    figure.suptitle(title)
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
 def tradeoff_figure(
     summary: pd.DataFrame, path: str | Path, *, pairs: list[tuple[str, str, str]], title: str
 ) -> Path:
@@ -62,12 +71,7 @@ def tradeoff_figure(
         axis.set_xlabel(label)
         axis.set_ylabel("AUC")
         axis.grid(alpha=0.3)
-    figure.suptitle(title)
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, title, path)
 
 
 def sweep_figure(table: pd.DataFrame, path: str | Path, *, title: str) -> Path:
@@ -85,9 +89,4 @@ def sweep_figure(table: pd.DataFrame, path: str | Path, *, title: str) -> Path:
         axis.set_xlabel("1 - GPA")
         axis.set_ylabel("AUC")
         axis.grid(alpha=0.3)
-    figure.suptitle(title)
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, title, path)
