@@ -1,12 +1,19 @@
 """Training step-time ratios of SQNN layers against a sigmoid Dense baseline, in one run.
 
 Adult-like shape: 100 features -> Dense(64, relu) -> 32 units -> Dense(1, sigmoid), batch 256.
-Prints, with and without XLA, the ratio of the median step time of
+Prints, with and without XLA, the ratio of the step time of
 (a) StochasticBinaryDense(32) with the BinaryBernoulli MI and
 (b) the same with the joint MI (32 units: the sampled estimator)
 to the same MLP with Dense(32, activation="sigmoid"). Targets: (a) <= 1.10, (b) <= 1.5.
 
-    .venv/bin/python benchmarks/step_time.py [--steps 300] [--repeats 5]
+Method: the three models are timed in interleaved rounds (``--steps`` training steps each,
+the order rotating from round to round), and each round's ratio is taken against the
+baseline timed in the same round, so that the load of a shared machine, which drifts over
+seconds, falls alike on both. Printed: the median of the per-round ratios and their
+interquartile range (the noise of this machine).
+
+    .venv/bin/python benchmarks/step_time.py [--rounds 15] [--steps 100]
+        [--intra-op-threads N]   # N = 1: no intra-op sharding (see docs/PERFORMANCE.md)
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import tensorflow as tf  # noqa: E402
 from keras_sqnn.layers import StochasticBinaryDense  # noqa: E402
 
 BATCH, FEATURES, HIDDEN, UNITS = 256, 100, 64, 32
+KINDS = ("sigmoid", "bernoulli", "joint")
+TARGETS = {"bernoulli": 1.10, "joint": 1.5}
 
 
 def _model(kind: str, jit_compile: bool) -> keras.Model:
@@ -41,18 +50,38 @@ def _model(kind: str, jit_compile: bool) -> keras.Model:
     return model
 
 
-def _step_seconds(model: keras.Model, data: tf.data.Dataset, steps: int) -> float:
-    model.fit(data, steps_per_epoch=20, epochs=1, verbose=0)  # trace and warm up
+def _seconds_per_step(model: keras.Model, data: tf.data.Dataset, steps: int) -> float:
     started = time.perf_counter()
     model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
     return (time.perf_counter() - started) / steps
 
 
+def measure(jit_compile: bool, data: tf.data.Dataset, rounds: int, steps: int) -> dict:
+    """Per-round step times (seconds) of the three models, interleaved."""
+    models = {kind: _model(kind, jit_compile) for kind in KINDS}
+    for model in models.values():
+        model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)  # trace, compile, warm up
+    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for round_index in range(rounds):
+        shift = round_index % len(KINDS)
+        for kind in KINDS[shift:] + KINDS[:shift]:
+            times[kind].append(_seconds_per_step(models[kind], data, steps))
+    return {kind: np.array(values) for kind, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=100, help="training steps per round")
+    parser.add_argument(
+        "--intra-op-threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra-op threads for every model (0: TensorFlow's default)",
+    )
     args = parser.parse_args()
+    if args.intra_op_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(BATCH * 8, FEATURES)).astype("float32")
     s = rng.integers(0, 2, len(x)).astype("int32")
@@ -63,19 +92,21 @@ def main() -> None:
         .batch(BATCH, drop_remainder=True)
         .prefetch(4)
     )
+    threads = args.intra_op_threads or "default"
+    print(f"{args.rounds} rounds x {args.steps} steps, intra-op threads: {threads}")
     for jit in (False, True):
-        models = {kind: _model(kind, jit) for kind in ("sigmoid", "bernoulli", "joint")}
-        times: dict[str, list[float]] = {kind: [] for kind in models}
-        # Interleave the repeats so drifting machine load hits every model alike.
-        for _ in range(args.repeats):
-            for kind, model in models.items():
-                times[kind].append(_step_seconds(model, data, args.steps))
-        median = {kind: float(np.median(values)) for kind, values in times.items()}
-        print(
-            f"jit_compile={jit}: sigmoid Dense {median['sigmoid'] * 1e3:.3f} ms/step | "
-            f"(a) bernoulli ratio {median['bernoulli'] / median['sigmoid']:.3f} (target <= 1.10) | "
-            f"(b) joint ratio {median['joint'] / median['sigmoid']:.3f} (target <= 1.5)"
-        )
+        times = measure(jit, data, args.rounds, args.steps)
+        parts = [
+            f"jit_compile={jit}: sigmoid Dense {np.median(times['sigmoid']) * 1e3:.3f} ms/step"
+        ]
+        for label, kind in (("(a) bernoulli", "bernoulli"), ("(b) joint", "joint")):
+            ratios = times[kind] / times["sigmoid"]
+            low, high = np.percentile(ratios, [25, 75])
+            parts.append(
+                f"{label} ratio {np.median(ratios):.3f} [IQR {low:.2f}-{high:.2f}] "
+                f"(target <= {TARGETS[kind]:.2f})"
+            )
+        print(" | ".join(parts), flush=True)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ class BernoulliMutualInformation(MutualInformationEstimator):
         del codes
         counts, sums = information.group_sums(theta, sensitive, num_groups)
         counts, sums = _sum_over_replicas(counts, sums)
-        return ops.sum(information.per_unit_mutual_information_from_sums(counts, sums))
+        return information.bernoulli_mutual_information_from_sums(counts, sums)
 
 
 @keras_sqnn_export
@@ -109,10 +109,10 @@ class JointMutualInformation(MutualInformationEstimator):
         else:
             reference_theta = context.all_gather(theta, axis=0)
             reference_sensitive = context.all_gather(sensitive, axis=0)
-        terms = information.sampled_joint_terms(
+        total = information.sampled_joint_total(
             codes, sensitive, reference_theta, reference_sensitive, num_groups
         )
-        total, count = _sum_over_replicas(ops.sum(terms), ops.cast(ops.shape(terms)[0], "float32"))
+        total, count = _sum_over_replicas(total, ops.cast(ops.shape(codes)[0], "float32"))
         # An empty (global) batch carries no information: 0, as the other estimators give.
         return total / ops.maximum(count, 1.0)
 

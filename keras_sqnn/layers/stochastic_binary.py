@@ -145,7 +145,7 @@ class StochasticBinaryMixin:
                         'on {"features": x, "sensitive": s}. Set mi_estimator=None to train '
                         "without the regularizer."
                     )
-                mi, valid = self._mutual_information(
+                mi, checked = self._mutual_information(
                     theta32, ops.cast(codes, "float32"), sensitive, logits32
                 )
                 self.add_loss(self.gamma * mi)
@@ -153,14 +153,7 @@ class StochasticBinaryMixin:
                 # Everything downstream waits for the cheap input checks (not for the MI
                 # itself, which keeps running in parallel): in graph mode a bad batch then
                 # fails the step before the optimizer updates any weight.
-                gate = tf.debugging.Assert(
-                    valid,
-                    [
-                        f"Layer '{self.name}': the inputs reaching this layer hold NaN/inf "
-                        f"values, or `sensitive` holds values outside [0, {self.num_groups})."
-                    ],
-                )
-                with tf.control_dependencies([gate]):
+                with tf.control_dependencies([checked]):
                     codes = tf.identity(codes)
             return codes
         if sensitive is not None and self.mi_estimator is not None:
@@ -177,29 +170,49 @@ class StochasticBinaryMixin:
     def _mutual_information(
         self, theta32: Any, codes32: Any, sensitive: Any, logits32: Any
     ) -> tuple[Any, Any]:
-        """The checked MI term, and whether the batch passed the input checks."""
+        """The checked MI term, and a tensor that exists only once the input checks passed."""
         assert self.mi_estimator is not None
         units = int(np.prod(theta32.shape[1:]))
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
         # An inf input saturates theta at exactly 0 or 1 (a finite MI) while the kernel's
         # gradient, inf * sigmoid'(inf) = inf * 0, is NaN: check the pre-activations.
-        valid = tf.logical_and(valid, tf.reduce_all(tf.math.is_finite(logits32)))
+        finite = tf.reduce_all(tf.math.is_finite(logits32))
+        # check_numerics of a 0-or-NaN scalar: one cheap op per check that raises (in graph
+        # mode) with a message naming the layer.
+        checked = tf.debugging.check_numerics(
+            tf.where(finite, 0.0, float("nan")),
+            f"Layer '{self.name}': the inputs reaching this layer are not finite (NaN or "
+            "inf), so its mutual-information term and gradient would not be either",
+        )
+        if valid is not None:
+            checked = tf.debugging.check_numerics(
+                tf.where(valid, checked, float("nan")),
+                f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
+                f"(num_groups={self.num_groups}), one per example (the inputs' batch size). "
+                "Received other values or another batch size; run the model eagerly "
+                "(e.g. `fit(..., run_eagerly=True)`) to see them",
+            )
+            finite = tf.logical_and(finite, valid)
+            # The estimator's ops wait for the check: the clear message comes first.
+            with tf.control_dependencies([checked]):
+                sensitive = tf.identity(sensitive)
         theta_flat = ops.reshape(theta32, (-1, units))
         codes_flat = ops.reshape(codes32, (-1, units))
         mi = self.mi_estimator(theta_flat, codes_flat, sensitive, self.num_groups)
-        # Under XLA the assertions are compiled out: out-of-range ids then make the MI NaN
-        # instead of being silently dropped from the group statistics.
-        mi = tf.where(valid, mi, tf.constant(float("nan"), mi.dtype))
+        # Under XLA the checks are compiled out: a bad batch then makes the MI (hence the
+        # loss) NaN instead of being silently dropped from the group statistics.
+        mi = tf.where(finite, mi, tf.constant(float("nan"), mi.dtype))
         mi = tf.debugging.check_numerics(
-            mi,
-            f"Layer '{self.name}': the mutual-information term is not finite (NaN or inf). "
-            "The inputs reaching this layer hold NaN/inf values, or the sensitive attribute "
-            f"holds values outside [0, {self.num_groups}).",
+            mi, f"Layer '{self.name}': the mutual-information term is not finite (NaN or inf)"
         )
-        return mi, valid
+        return mi, checked
 
     def _validated_sensitive(self, sensitive: Any, theta: Any) -> tuple[Any, Any]:
-        """``sensitive`` as int32 of shape (batch,), and whether all ids are in range."""
+        """``sensitive`` as int32 of shape (batch,), and whether all ids are in range.
+
+        The flag is None when the ids were checked here, in eager mode; in graph mode it is a
+        boolean tensor that also holds whether the batch sizes of the ids and inputs agree.
+        """
         sensitive = tf.convert_to_tensor(sensitive)
         if not (sensitive.dtype.is_integer):
             raise TypeError(
@@ -230,23 +243,15 @@ class StochasticBinaryMixin:
                     f"'{self.name}' (num_groups={self.num_groups}). "
                     f"Received: sensitive values {sorted(set(bad.tolist()))[:10]}"
                 )
-            return tf.cast(sensitive, tf.int32), tf.constant(True)
-        wide = tf.cast(sensitive, tf.int64)
-        valid = tf.reduce_all((wide >= 0) & (wide < self.num_groups))
-        sensitive = tf.cast(sensitive, tf.int32)
-        same_batch = tf.equal(tf.shape(sensitive)[0], tf.shape(theta)[0])
-        check = tf.debugging.Assert(
-            tf.logical_and(valid, same_batch),
-            [
-                f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
-                f"(num_groups={self.num_groups}) and the inputs' batch size. Received: "
-                "sensitive min, max, batch size, inputs batch size",
-                tf.reduce_min(wide),
-                tf.reduce_max(wide),
-                tf.shape(sensitive)[0],
-                tf.shape(theta)[0],
-            ],
-        )
-        with tf.control_dependencies([check]):
-            sensitive = tf.identity(sensitive)
-        return sensitive, valid
+            return tf.cast(sensitive, tf.int32), None
+        if sensitive.dtype in (tf.int32, tf.int64):
+            # One comparison: negative ids wrap to huge unsigned values.
+            unsigned = tf.uint32 if sensitive.dtype == tf.int32 else tf.uint64
+            valid = tf.reduce_all(tf.bitcast(sensitive, unsigned) < self.num_groups)
+        else:
+            wide = tf.cast(sensitive, tf.int64)
+            valid = tf.reduce_all((wide >= 0) & (wide < self.num_groups))
+        if batch is None or sensitive.shape[0] is None:
+            same_batch = tf.equal(tf.shape(sensitive)[0], tf.shape(theta)[0])
+            valid = tf.logical_and(valid, same_batch)
+        return tf.cast(sensitive, tf.int32), valid
