@@ -350,7 +350,8 @@ def sampled_joint_total(
             d_log_p = ops.matmul(
                 ops.transpose(d_log_lik), ops.concatenate([codes, 1.0 - codes], axis=1)
             )
-            d_log_p1, d_log_p0 = d_log_p[:, : codes.shape[1]], d_log_p[:, codes.shape[1] :]
+            units = ops.shape(codes)[1]
+            d_log_p1, d_log_p0 = d_log_p[:, :units], d_log_p[:, units:]
             # d log(max(x, TINY)) / dx = 1 / x where x >= TINY, else 0 (as autodiff gives).
             d_theta = d_log_p1 * _floored_reciprocal(reference_theta) - (
                 d_log_p0 * _floored_reciprocal(1.0 - reference_theta)

@@ -252,3 +252,23 @@ def test_sampled_joint_total_is_finite_when_likelihoods_differ_by_hundreds_of_na
     # Every code is far likelier under its own theta: each term is log2(n / n_s) = 1 bit.
     assert got == pytest.approx(expected, abs=1e-4)
     assert got == pytest.approx(n * 1.0, abs=1e-3)
+
+
+def test_sampled_joint_gradient_with_unknown_static_shapes():
+    theta, s = _random_batch(n=20, m=5, k=2)
+    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
+    spec = tf.TensorSpec((None, None))
+
+    def value_and_gradient(theta, codes, s):
+        with tf.GradientTape() as tape:
+            tape.watch(theta)
+            value = information.sampled_joint_mutual_information(theta, codes, s, 2)
+        return value, tape.gradient(value, theta)
+
+    traced = tf.function(
+        value_and_gradient, input_signature=[spec, spec, tf.TensorSpec((None,), tf.int32)]
+    )
+    value, gradient = traced(theta, codes, s)
+    eager_value, eager_gradient = value_and_gradient(tf.constant(theta), codes, s)
+    assert float(value) == pytest.approx(float(eager_value), abs=1e-6)
+    np.testing.assert_allclose(gradient, eager_gradient, atol=1e-6)
