@@ -110,7 +110,7 @@ class JointMutualInformation(MutualInformationEstimator):
             reference_theta = context.all_gather(theta, axis=0)
             reference_sensitive = context.all_gather(sensitive, axis=0)
         total = information.sampled_joint_total(
-            codes, sensitive, reference_theta, reference_sensitive, num_groups
+            codes, sensitive, reference_theta, reference_sensitive
         )
         total, count = _sum_over_replicas(total, ops.cast(ops.shape(codes)[0], "float32"))
         # An empty (global) batch carries no information: 0, as the other estimators give.

@@ -140,9 +140,12 @@ def bernoulli_mutual_information_from_sums(counts: Tensor, theta_sums: Tensor) -
     The value of ``sum(per_unit_mutual_information_from_sums(counts, theta_sums))`` and the
     gradient autodiff would give it, in a handful of small ops instead of differentiating
     the entropies op by op: with ``mu_i`` the batch mean and ``mu_si`` the mean of group s,
-    ``d/d theta_sums[s, i] = (h'(mu_i) - h'(mu_si)) / n``. ``counts`` gets no gradient.
+    ``d/d theta_sums[s, i] = (h'(mu_i) - h'(mu_si)) / n`` for a group present in the batch
+    and ``h'(mu_i) / n`` for an absent one. ``counts`` gets no gradient.
     """
     counts = ops.stop_gradient(ops.convert_to_tensor(counts, dtype="float32"))
+    theta_sums = ops.convert_to_tensor(theta_sums, dtype="float32")
+    theta_sums = ops.reshape(theta_sums, (ops.shape(theta_sums)[0], -1))  # (K, units)
 
     @ops.custom_gradient
     def mutual_information(theta_sums):
@@ -161,11 +164,13 @@ def bernoulli_mutual_information_from_sums(counts: Tensor, theta_sums: Tensor) -
         def gradient(*args, upstream=None):
             upstream = args[0] if upstream is None else upstream
             slopes = _bernoulli_entropy_slope(means)
-            return (slopes[:1] - slopes[1:]) * (upstream / total)
+            present = (counts > 0.0)[:, None]
+            group_slopes = ops.where(present, slopes[1:], 0.0)
+            return (slopes[:1] - group_slopes) * (upstream / total)
 
         return value, gradient
 
-    return mutual_information(ops.convert_to_tensor(theta_sums, dtype="float32"))
+    return mutual_information(theta_sums)
 
 
 def per_unit_mutual_information(theta: Tensor, sensitive: Tensor, num_groups: int) -> Tensor:
@@ -292,7 +297,6 @@ def sampled_joint_total(
     sensitive: Tensor,
     reference_theta: Tensor,
     reference_sensitive: Tensor,
-    num_groups: int,
 ) -> Tensor:
     """The sum over the codes of :func:`sampled_joint_terms`, with a closed-form gradient.
 
@@ -305,14 +309,13 @@ def sampled_joint_total(
     """
     codes = ops.convert_to_tensor(codes, dtype="float32")
     reference_theta = ops.convert_to_tensor(reference_theta, dtype="float32")
-    code_groups = ops.one_hot(ops.reshape(sensitive, (-1,)), num_groups, dtype="float32")
-    reference_groups = ops.one_hot(
-        ops.reshape(reference_sensitive, (-1,)), num_groups, dtype="float32"
-    )
-    same_group = ops.matmul(code_groups, ops.transpose(reference_groups))  # 0/1, (codes, refs)
+    same_group = ops.cast(
+        ops.equal(ops.reshape(sensitive, (-1, 1)), ops.reshape(reference_sensitive, (1, -1))),
+        "float32",
+    )  # (codes, references), 0 or 1
     # -1e30 outside the code's group: its entries vanish from the group softmax.
     outside_group = (same_group - 1.0) * 1e30
-    group_size = ops.matmul(code_groups, ops.sum(reference_groups, axis=0)[:, None])[:, 0]
+    group_size = ops.sum(same_group, axis=1)
     log_sizes = ops.log(ops.maximum(group_size, 1.0)) - ops.log(
         ops.cast(ops.shape(reference_theta)[0], "float32")
     )
@@ -392,8 +395,9 @@ def sampled_joint_mutual_information(
     Returns:
         Scalar float32 tensor.
     """
+    del num_groups  # The groups are compared id to id: no one-hot of size K needed.
     count = ops.cast(ops.shape(codes)[0], "float32")
-    total = sampled_joint_total(codes, sensitive, theta, sensitive, num_groups)
+    total = sampled_joint_total(codes, sensitive, theta, sensitive)
     return total / ops.maximum(count, 1.0)  # 0 for an empty batch
 
 

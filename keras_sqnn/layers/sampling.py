@@ -15,71 +15,75 @@ _UNIT_INTERVAL_SCALE = 1.0 / 16777216.0
 _PHILOX = 1
 
 
-def replica_seed(seed: Any) -> Any:
-    """The stateless seed, with the replica id folded in under a distribution strategy.
+def replica_stream() -> Any:
+    """The replica id under a distribution strategy with several replicas, else None.
 
-    Every replica of a ``MirroredStrategy`` holds the same ``SeedGenerator`` state; without
-    the fold-in all replicas would draw identical noise.
+    Every replica of a ``MirroredStrategy`` holds the same ``SeedGenerator`` state; the
+    samplers draw from a separate stream per replica so that replicas get different noise.
     """
-    seed = tf.convert_to_tensor(seed)
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync <= 1:
-        return seed
-    replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
-    return tf.random.experimental.stateless_fold_in(_int32_seed(seed), replica)
+        return None
+    return context.replica_id_in_sync_group
 
 
-def _int32_seed(seed: Any) -> Any:
+def _int32_seed(seed: Any, stream: Any = None) -> Any:
     seed = tf.convert_to_tensor(seed)
-    if seed.dtype == tf.int32:
+    if seed.dtype != tf.int32:
+        seed = tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), tf.int32.max - 1), tf.int32)
+    if stream is None:
         return seed
-    return tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), tf.int32.max - 1), tf.int32)
+    return tf.random.experimental.stateless_fold_in(seed, tf.cast(stream, tf.int32))
 
 
-def philox_bits(shape: Any, seed: Any) -> Any:
+def philox_bits(shape: Any, seed: Any, stream: Any = None) -> Any:
     """Uniform uint32 random bits of ``shape`` from the Philox-4x32-10 generator.
 
     ``seed = (a, b)`` (int32 or int64) is used directly: ``a`` is the Philox key and ``b``
-    the high 64 bits of the 128-bit counter, whose low bits count the draws. A layer's
-    ``SeedGenerator`` holds ``(seed, step)``, so each step draws from its own counter block
-    of the layer's key stream: the streams of two steps never overlap. Unlike
-    ``tf.random.stateless_uniform(..., alg="philox")`` it does not scramble the seed with an
-    extra Philox call (about 15 ops per draw); the same op runs with and without XLA and
-    gives the same bits.
+    the high 64 bits of the 128-bit counter. The low 64 bits count the draws from
+    ``stream * 2**48`` on, so a draw of fewer than ``2**50`` words never reaches another
+    stream's block. A layer's ``SeedGenerator`` holds ``(seed, step)`` and the stream is the
+    replica id: the draws of two steps, or of two replicas in one step, never overlap.
+    Unlike ``tf.random.stateless_uniform(..., alg="philox")`` it does not scramble the seed
+    with an extra Philox call (about 15 ops per draw); the same op runs with and without
+    XLA and gives the same bits.
     """
     seed = tf.cast(seed, tf.uint64)
+    low = tf.zeros((), tf.uint64)
+    if stream is not None:
+        low = tf.cast(stream, tf.uint64) * tf.constant(2**48, tf.uint64)
     return tf.raw_ops.StatelessRandomUniformFullIntV2(
         shape=shape,
         key=seed[:1],
-        counter=seed * tf.constant([0, 1], tf.uint64),
+        counter=tf.stack([low, seed[1]]),
         alg=_PHILOX,
         dtype=tf.uint32,
     )
 
 
-def bernoulli_sample(theta: Any, seed: Any, sampler: str = "philox") -> Any:
+def bernoulli_sample(theta: Any, seed: Any, sampler: str = "philox", stream: Any = None) -> Any:
     """Draw ``T ~ Bernoulli(theta)`` elementwise as float32 zeros and ones.
 
     Args:
         theta: float32 probabilities.
         seed: int32 or int64 stateless seed of shape ``(2,)``.
         sampler: ``"philox"`` draws 32-bit Philox words (:func:`philox_bits`) and compares
-            their top 24 bits,
-            as a float32 in [0, 1), with ``theta``. The bits are the same with and without
-            XLA and on every device, so a seed gives the same samples everywhere, and XLA
-            compiles it to a fast kernel. ``"tfp"`` samples
+            their top 24 bits, as a float32 in [0, 1), with ``theta``. The bits are the same
+            with and without XLA and on every device, so a seed gives the same samples
+            everywhere, and XLA compiles it to a fast kernel. ``"tfp"`` samples
             ``tfp.distributions.Bernoulli(probs=theta)`` with the stateless seed (the same
             distribution, other bits); under XLA its uniform draw uses TF's ``auto_select``
             algorithm, about 10x slower on CPU, and differs from its non-XLA draw.
+        stream: None, or an integer id (the replica's) that selects an independent stream.
     """
     if sampler == "philox":
-        bits = philox_bits(tf.shape(theta), seed)
+        bits = philox_bits(tf.shape(theta), seed, stream)
         top_bits = tf.bitwise.right_shift(bits, tf.constant(8, tf.uint32))
         uniform = tf.cast(top_bits, tf.float32) * _UNIT_INTERVAL_SCALE
         return tf.cast(uniform < theta, tf.float32)
     if sampler == "tfp":
         distribution = tfp.distributions.Bernoulli(probs=theta, dtype=tf.float32)
-        return distribution.sample(seed=_int32_seed(seed))
+        return distribution.sample(seed=_int32_seed(seed, stream))
     raise ValueError(f"Expected `sampler` to be one of {SAMPLERS}. Received: sampler={sampler!r}")
 
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_sqnn import estimators
-from keras_sqnn.layers.sampling import SAMPLERS, bernoulli_sample, replica_seed, straight_through
+from keras_sqnn.layers.sampling import SAMPLERS, bernoulli_sample, replica_stream, straight_through
 
 INFERENCE_MODES = ("expectation", "threshold", "sample")
 # Key of the seed generator's state among a layer's saved variables.
@@ -124,9 +124,10 @@ class StochasticBinaryMixin:
 
     def sample(self, theta: Any) -> Any:
         """A Bernoulli(theta) sample in float32, drawn with the layer's seed generator."""
-        seed = replica_seed(self.seed_generator.next())
         theta32 = tf.cast(theta, tf.float32)
-        return bernoulli_sample(theta32, seed, self.sampler)
+        return bernoulli_sample(
+            theta32, self.seed_generator.next(), self.sampler, stream=replica_stream()
+        )
 
     def _stochastic_binary(self, logits: Any, sensitive: Any, training: Any) -> Any:
         theta = ops.sigmoid(logits)
