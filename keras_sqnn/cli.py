@@ -365,16 +365,13 @@ def _atomic_save(model: Any, destination: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``keras-sqnn`` console script."""
     args = _parser().parse_args(argv)
-    if args.command == "train":
-        train(args)
-    elif args.command == "tune":
-        tune(args)
-    elif args.command == "biased-mnist":
-        biased_mnist(args)
-    elif args.command == "compare":
-        compare_command(args)
-    elif args.command == "sweep":
-        sweep_command(args)
-    elif args.command == "representation":
-        representation_command(args)
+    commands = {
+        "train": train,
+        "tune": tune,
+        "biased-mnist": biased_mnist,
+        "compare": compare_command,
+        "sweep": sweep_command,
+        "representation": representation_command,
+    }
+    commands[args.command](args)
     return 0

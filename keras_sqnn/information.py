@@ -110,16 +110,27 @@ def group_sums(values: Tensor, sensitive: Tensor, num_groups: int) -> tuple[Tens
     return counts, sums
 
 
-def _mutual_information_from_group_sums(counts, sums, entropy):
-    """``H(mean over all) - sum_s p(s) H(mean over group s)`` from group sums."""
-    total = ops.sum(counts)
-    p_group = counts / ops.maximum(total, 1.0)
+def _group_means(counts, sums):
+    """``(n, p(s), mean over all, mean per group)`` from group sums (n floored at 1).
+
+    An absent group has p(s) = 0 and a zero-vector mean: finite, so no NaN downstream.
+    """
+    total = ops.maximum(ops.sum(counts), 1.0)
     group_shape = (-1,) + (1,) * (len(sums.shape) - 1)
     conditional = sums / ops.reshape(ops.maximum(counts, 1.0), group_shape)
-    marginal = ops.sum(sums, axis=0) / ops.maximum(total, 1.0)
+    return total, counts / total, ops.sum(sums, axis=0) / total, conditional
+
+
+def _same_group(sensitive, reference_sensitive):
+    """``(examples, references)`` boolean matrix: whether the two share a group id."""
+    return ops.equal(ops.reshape(sensitive, (-1, 1)), ops.reshape(reference_sensitive, (1, -1)))
+
+
+def _mutual_information_from_group_sums(counts, sums, entropy):
+    """``H(mean over all) - sum_s p(s) H(mean over group s)`` from group sums."""
+    _, p_group, marginal, conditional = _group_means(counts, sums)
     conditional_entropy = entropy(conditional)
     weights = ops.reshape(p_group, (-1,) + (1,) * (len(conditional_entropy.shape) - 1))
-    # An absent group has weight 0 and a finite (zero-vector) conditional: no NaN.
     return entropy(marginal) - ops.sum(weights * conditional_entropy, axis=0)
 
 
@@ -149,16 +160,10 @@ def bernoulli_mutual_information_from_sums(counts: Tensor, theta_sums: Tensor) -
 
     @ops.custom_gradient
     def mutual_information(theta_sums):
-        total = ops.maximum(ops.sum(counts), 1.0)
+        total, p_group, marginal, conditional = _group_means(counts, theta_sums)
         # Row 0: the batch mean of each unit; rows 1..K: the group means.
-        means = ops.concatenate(
-            [
-                ops.sum(theta_sums, axis=0, keepdims=True) / total,
-                theta_sums / ops.maximum(counts, 1.0)[:, None],
-            ],
-            axis=0,
-        )
-        weights = ops.concatenate([ops.ones((1,)), -counts / total], axis=0)
+        means = ops.concatenate([marginal[None, :], conditional], axis=0)
+        weights = ops.concatenate([ops.ones((1,)), -p_group], axis=0)
         value = ops.sum(ops.matmul(weights[None, :], bernoulli_entropy(means)))
 
         def gradient(*args, upstream=None):
@@ -280,9 +285,7 @@ def sampled_joint_terms(
     """
     del num_groups  # The mask compares group ids directly: no one-hot of size K needed.
     log_lik = code_log_likelihoods(codes, reference_theta)  # (codes, reference)
-    sensitive = ops.reshape(sensitive, (-1, 1))
-    reference_sensitive = ops.reshape(reference_sensitive, (1, -1))
-    same_group = ops.equal(sensitive, reference_sensitive)
+    same_group = _same_group(sensitive, reference_sensitive)
     group_size = ops.sum(ops.cast(same_group, "float32"), axis=1)
     batch = ops.cast(ops.shape(reference_theta)[0], "float32")
     log_conditional = _masked_logsumexp(log_lik, same_group, axis=1) - ops.log(
@@ -309,10 +312,7 @@ def sampled_joint_total(
     """
     codes = ops.convert_to_tensor(codes, dtype="float32")
     reference_theta = ops.convert_to_tensor(reference_theta, dtype="float32")
-    same_group = ops.cast(
-        ops.equal(ops.reshape(sensitive, (-1, 1)), ops.reshape(reference_sensitive, (1, -1))),
-        "float32",
-    )  # (codes, references), 0 or 1
+    same_group = ops.cast(_same_group(sensitive, reference_sensitive), "float32")
     # -1e30 outside the code's group: its entries vanish from the group softmax.
     outside_group = (same_group - 1.0) * 1e30
     group_size = ops.sum(same_group, axis=1)
@@ -446,8 +446,7 @@ def counting_mutual_information(codes: Tensor, sensitive: Tensor, num_groups: in
     codes = ops.convert_to_tensor(codes, dtype="float32")
     codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
     equal = ops.equal(_hamming_distances(codes), 0.0)
-    sensitive = ops.reshape(sensitive, (-1,))
-    same_group = ops.equal(ops.expand_dims(sensitive, 1), ops.expand_dims(sensitive, 0))
+    same_group = _same_group(sensitive, sensitive)
     batch = ops.cast(ops.shape(codes)[0], "float32")
     code_count = ops.sum(ops.cast(equal, "float32"), axis=1)
     code_count_in_group = ops.sum(ops.cast(ops.logical_and(equal, same_group), "float32"), axis=1)

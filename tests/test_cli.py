@@ -106,21 +106,14 @@ def test_tune_runs_the_nested_search_and_refuses_a_silent_reload(tmp_path, capsy
     assert main([*args, "--resume"]) == 0
 
 
+def _small_compas_run(command, methods, out):
+    """Arguments of a 2-fold, 1-epoch COMPAS run of an experiment command."""
+    options = ["--dataset", "compas", "--folds", "2", "--epochs", "1", "--out", str(out)]
+    return [command, *options, "--methods", *methods]
+
+
 def test_compare_writes_tables_and_the_tradeoff_figure(tmp_path, capsys):
-    args = [
-        "compare",
-        "--dataset",
-        "compas",
-        "--methods",
-        "binary_bernoulli",
-        "vanilla",
-        "--folds",
-        "2",
-        "--epochs",
-        "1",
-        "--out",
-        str(tmp_path),
-    ]
+    args = _small_compas_run("compare", ["binary_bernoulli", "vanilla"], tmp_path)
     assert main(args) == 0
     folder = tmp_path / "compas"
     table = (folder / "compare.csv").read_text().splitlines()
@@ -130,19 +123,7 @@ def test_compare_writes_tables_and_the_tradeoff_figure(tmp_path, capsys):
 
 
 def test_representation_writes_the_probe_figure(tmp_path):
-    args = [
-        "representation",
-        "--dataset",
-        "compas",
-        "--methods",
-        "binary_bernoulli",
-        "--folds",
-        "2",
-        "--epochs",
-        "1",
-        "--out",
-        str(tmp_path),
-    ]
+    args = _small_compas_run("representation", ["binary_bernoulli"], tmp_path)
     assert main(args) == 0
     assert (tmp_path / "compas" / "representation.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_sqnn.api_export import keras_sqnn_export
+from keras_sqnn.baselines._base import FeatureClassifierModel
 from keras_sqnn.baselines._inputs import (
     check_non_negative,
     check_positive_int,
@@ -23,7 +24,7 @@ from keras_sqnn.losses import TradeoffLoss
 
 
 @keras_sqnn_export
-class AdversarialClassifier(keras.Model):
+class AdversarialClassifier(FeatureClassifierModel):
     """Binary classifier whose representation is trained to hide S from an adversary.
 
     An encoder maps the features to a representation ``h``; a sigmoid head predicts
@@ -218,24 +219,15 @@ class AdversarialClassifier(keras.Model):
                 metric.update_state(loss)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
-        if isinstance(input_shape, dict):
-            input_shape = input_shape["features"]
-        return (input_shape[0], 1)
-
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_dim": self.input_dim,
-            "encoder_units": list(self.encoder_units),
-            "adversary_units": list(self.adversary_units),
-            "gamma": self.gamma,
-            "num_groups": self.num_groups,
-            "alternating": self.alternating,
-            "adversary_learning_rate": self.adversary_learning_rate,
-            "seed": self.seed,
-        }
+        return self._config(
+            encoder_units=list(self.encoder_units),
+            adversary_units=list(self.adversary_units),
+            gamma=self.gamma,
+            num_groups=self.num_groups,
+            alternating=self.alternating,
+            adversary_learning_rate=self.adversary_learning_rate,
+        )
 
 
 def build_adversarial_classifier(

@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_sqnn.api_export import keras_sqnn_export
+from keras_sqnn.baselines._base import FeatureClassifierModel
 from keras_sqnn.baselines._inputs import (
     check_non_negative,
     check_positive_int,
@@ -42,7 +43,7 @@ def _gaussian_kl(mean_q: Any, log_var_q: Any, mean_p: Any, log_var_p: Any) -> An
 
 
 @keras_sqnn_export
-class VariationalFairAutoencoder(keras.Model):
+class VariationalFairAutoencoder(FeatureClassifierModel):
     """VFAE: a semi-supervised VAE whose latent ``z1`` is made invariant to S with an MMD term.
 
     The generative model is ``p(x | z1, s) p(z1 | z2, y) p(z2)`` with ``p(z2) = N(0, I)``;
@@ -277,24 +278,15 @@ class VariationalFairAutoencoder(keras.Model):
             + self.gamma * mmd
         )
 
-    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
-        if isinstance(input_shape, dict):
-            input_shape = input_shape["features"]
-        return (input_shape[0], 1)
-
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "input_dim": self.input_dim,
-            "latent_dim": self.latent_dim,
-            "hidden_units": list(self.hidden_units),
-            "gamma": self.gamma,
-            "classification_weight": self.classification_weight,
-            "num_groups": self.num_groups,
-            "mmd_bandwidth": self.mmd_bandwidth,
-            "seed": self.seed,
-        }
+        return self._config(
+            latent_dim=self.latent_dim,
+            hidden_units=list(self.hidden_units),
+            gamma=self.gamma,
+            classification_weight=self.classification_weight,
+            num_groups=self.num_groups,
+            mmd_bandwidth=self.mmd_bandwidth,
+        )
 
 
 def build_vfae(

@@ -65,6 +65,14 @@ def _assert_unchanged(model, before):
         np.testing.assert_array_equal(a, b)
 
 
+def _assert_fit_fails_before_any_weight_changes(x, s, y, match):
+    model = _functional()
+    before = _weights(model)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        model.fit({"features": x, "sensitive": s}, y, batch_size=32, verbose=0)
+    _assert_unchanged(model, before)
+
+
 # --- NaN / inf features ------------------------------------------------------------------
 
 NON_FINITE = [pytest.param(np.nan, id="nan"), pytest.param(np.inf, id="inf")]
@@ -85,11 +93,7 @@ def test_non_finite_features_stop_fit_before_any_weight_changes(value):
     # must stop with an error naming the layer, not carry on with NaN weights.
     x, s, y = _data()
     x[3, 1] = value
-    model = _functional()
-    before = _weights(model)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="Layer 'sbd'.*not finite"):
-        model.fit({"features": x, "sensitive": s}, y, batch_size=32, verbose=0)
-    _assert_unchanged(model, before)
+    _assert_fit_fails_before_any_weight_changes(x, s, y, match="Layer 'sbd'.*not finite")
 
 
 def test_bad_batches_under_xla_give_a_nan_loss():
@@ -192,11 +196,7 @@ def test_out_of_range_sensitive_is_rejected_in_graph(bad):
 def test_out_of_range_sensitive_stops_fit_before_any_weight_changes():
     x, s, y = _data()
     s[7] = 5
-    model = _functional()
-    before = _weights(model)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="sensitive"):
-        model.fit({"features": x, "sensitive": s}, y, batch_size=32, verbose=0)
-    _assert_unchanged(model, before)
+    _assert_fit_fails_before_any_weight_changes(x, s, y, match="sensitive")
 
 
 def test_sensitive_of_the_wrong_length_or_shape():
