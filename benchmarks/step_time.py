@@ -6,14 +6,17 @@ Prints, with and without XLA, the ratio of the step time of
 (b) the same with the joint MI (32 units: the sampled estimator)
 to the same MLP with Dense(32, activation="sigmoid"). Targets: (a) <= 1.10, (b) <= 1.5.
 
-Method: the three models are timed in interleaved rounds (``--steps`` training steps each,
-the order rotating from round to round), and each round's ratio is taken against the
+Method: the three models are timed in interleaved rounds of ``--steps`` training steps each
+(the order rotating from round to round), and each round's ratio is taken against the
 baseline timed in the same round, so that the load of a shared machine, which drifts over
-seconds, falls alike on both. Printed: the median of the per-round ratios, their
-interquartile range (the noise of this machine), and the ratio of the models' fastest
-rounds (20th percentiles of the round times: the least disturbed steps).
+seconds, falls alike on both. A step is one call of ``model.train_function``, the function
+``fit`` calls once per batch (``fit``'s per-epoch set-up, a few milliseconds per call, is
+left out so that rounds can be short; ``--through-fit`` times whole ``fit`` calls instead).
+Printed: the median of the per-round ratios, their interquartile range (the noise of this
+machine), and the ratio of the models' fastest rounds (20th percentiles of the round times:
+the least disturbed steps).
 
-    .venv/bin/python benchmarks/step_time.py [--rounds 20] [--steps 100]
+    .venv/bin/python benchmarks/step_time.py [--rounds 200] [--steps 10] [--through-fit]
         [--intra-op-threads N]   # N = 1: no intra-op sharding (see docs/PERFORMANCE.md)
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -51,29 +55,41 @@ def _model(kind: str, jit_compile: bool) -> keras.Model:
     return model
 
 
-def _seconds_per_step(model: keras.Model, data: tf.data.Dataset, steps: int) -> float:
+def _seconds_per_step(model: keras.Model, data: Any, steps: int) -> float:
+    """Mean seconds per training step over ``steps`` steps (``data``: a dataset for ``fit``,
+    or an iterator whose batches go straight to ``model.train_function``)."""
     started = time.perf_counter()
-    model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+    if isinstance(data, tf.data.Dataset):
+        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+    else:
+        for _ in range(steps):
+            model.train_function(data)
     return (time.perf_counter() - started) / steps
 
 
-def measure(jit_compile: bool, data: tf.data.Dataset, rounds: int, steps: int) -> dict:
+def measure(
+    jit_compile: bool, data: tf.data.Dataset, rounds: int, steps: int, through_fit: bool
+) -> dict:
     """Per-round step times (seconds) of the three models, interleaved."""
     models = {kind: _model(kind, jit_compile) for kind in KINDS}
     for model in models.values():
         model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)  # trace, compile, warm up
+    inputs = {kind: data if through_fit else iter(data) for kind in KINDS}
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
     for round_index in range(rounds):
         shift = round_index % len(KINDS)
         for kind in KINDS[shift:] + KINDS[:shift]:
-            times[kind].append(_seconds_per_step(models[kind], data, steps))
+            times[kind].append(_seconds_per_step(models[kind], inputs[kind], steps))
     return {kind: np.array(values) for kind, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--steps", type=int, default=100, help="training steps per round")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=10, help="training steps per round")
+    parser.add_argument(
+        "--through-fit", action="store_true", help="time whole `fit` calls of --steps steps"
+    )
     parser.add_argument(
         "--intra-op-threads",
         type=int,
@@ -87,16 +103,23 @@ def main() -> None:
     x = rng.normal(size=(BATCH * 8, FEATURES)).astype("float32")
     s = rng.integers(0, 2, len(x)).astype("int32")
     y = rng.integers(0, 2, len(x)).astype("float32")
-    data = (
-        tf.data.Dataset.from_tensor_slices(({"features": x, "sensitive": s}, y))
-        .repeat()
-        .batch(BATCH, drop_remainder=True)
-        .prefetch(4)
-    )
+    # Batches are cut once here: slicing and re-batching 256 examples per step in tf.data
+    # kept one of this machine's two cores busy, competing with the step being timed.
+    batches = len(x) // BATCH
+    data = tf.data.Dataset.from_tensor_slices(
+        (
+            {
+                "features": x.reshape(batches, BATCH, FEATURES),
+                "sensitive": s.reshape(batches, BATCH),
+            },
+            y.reshape(batches, BATCH),
+        )
+    ).repeat()
     threads = args.intra_op_threads or "default"
-    print(f"{args.rounds} rounds x {args.steps} steps, intra-op threads: {threads}")
+    timer = "fit calls" if args.through_fit else "train_function calls"
+    print(f"{args.rounds} rounds x {args.steps} steps ({timer}), intra-op threads: {threads}")
     for jit in (False, True):
-        times = measure(jit, data, args.rounds, args.steps)
+        times = measure(jit, data, args.rounds, args.steps, args.through_fit)
         parts = [
             f"jit_compile={jit}: sigmoid Dense {np.median(times['sigmoid']) * 1e3:.3f} ms/step"
         ]

@@ -35,12 +35,19 @@ def _sum_over_replicas(*values: Any) -> list[Any]:
 
 
 class MutualInformationEstimator:
-    """Base class: ``estimator(theta, codes, sensitive, num_groups)`` returns bits."""
+    """Base class: ``estimator(theta, codes, sensitive, num_groups, logits=None)`` returns bits.
+
+    ``logits`` are the pre-activations with ``theta = sigmoid(logits)`` when the caller has
+    them (a layer does): estimators that work with log-likelihoods use them instead of
+    ``theta``, which rounds to exactly 0 or 1 for large ``|logits|``.
+    """
 
     #: The name this estimator is selected by in a layer's ``mi_estimator`` argument.
     name: str = ""
 
-    def __call__(self, theta: Any, codes: Any, sensitive: Any, num_groups: int) -> Any:
+    def __call__(
+        self, theta: Any, codes: Any, sensitive: Any, num_groups: int, logits: Any = None
+    ) -> Any:
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -67,8 +74,10 @@ class BernoulliMutualInformation(MutualInformationEstimator):
 
     name = "bernoulli"
 
-    def __call__(self, theta: Any, codes: Any, sensitive: Any, num_groups: int) -> Any:
-        del codes
+    def __call__(
+        self, theta: Any, codes: Any, sensitive: Any, num_groups: int, logits: Any = None
+    ) -> Any:
+        del codes, logits
         counts, sums = information.group_sums(theta, sensitive, num_groups)
         counts, sums = _sum_over_replicas(counts, sums)
         return information.bernoulli_mutual_information_from_sums(counts, sums)
@@ -97,21 +106,34 @@ class JointMutualInformation(MutualInformationEstimator):
             )
         self.max_exact_units = max_exact_units
 
-    def __call__(self, theta: Any, codes: Any, sensitive: Any, num_groups: int) -> Any:
+    def __call__(
+        self, theta: Any, codes: Any, sensitive: Any, num_groups: int, logits: Any = None
+    ) -> Any:
         if theta.shape[-1] <= self.max_exact_units:
             probabilities = information.code_probabilities(theta)
             counts, sums = information.group_sums(probabilities, sensitive, num_groups)
             counts, sums = _sum_over_replicas(counts, sums)
             return information.exact_joint_mutual_information_from_sums(counts, sums)
+        # From the logits when the caller has them (the layers): exact where theta rounds
+        # to 0 or 1, and a narrower backward matmul.
+        # From the logits when the caller has them (the layers): exact where theta rounds
+        # to 0 or 1, and a narrower backward matmul.
+        local = theta if logits is None else logits
         context = _cross_replica_context()
         if context is None:
-            reference_theta, reference_sensitive = theta, sensitive
+            references, reference_ids, own = local, sensitive, None
         else:
-            reference_theta = context.all_gather(theta, axis=0)
-            reference_sensitive = context.all_gather(sensitive, axis=0)
-        total = information.sampled_joint_total(
-            codes, sensitive, reference_theta, reference_sensitive
-        )
+            references = context.all_gather(local, axis=0)
+            reference_ids = context.all_gather(sensitive, axis=0)
+            own = local  # the codes' own examples, for the scale of the exponentials
+        if logits is None:
+            total = information.sampled_joint_total_from_theta(
+                codes, sensitive, references, reference_ids, num_groups, code_theta=own
+            )
+        else:
+            total = information.sampled_joint_total(
+                codes, sensitive, references, reference_ids, num_groups, code_logits=own
+            )
         total, count = _sum_over_replicas(total, ops.cast(ops.shape(codes)[0], "float32"))
         # An empty (global) batch carries no information: 0, as the other estimators give.
         return total / ops.maximum(count, 1.0)

@@ -295,83 +295,207 @@ def sampled_joint_terms(
     return (log_conditional - log_marginal) / LN2
 
 
+def logits_from_probabilities(theta: Tensor) -> Tensor:
+    """``log(theta) - log(1 - theta)``, with exactly 0 and 1 kept finite (floored at 1e-30)."""
+    theta = ops.convert_to_tensor(theta, dtype="float32")
+    return ops.log(ops.maximum(theta, TINY)) - ops.log(ops.maximum(1.0 - theta, TINY))
+
+
 def sampled_joint_total(
+    codes: Tensor,
+    sensitive: Tensor,
+    reference_logits: Tensor,
+    reference_sensitive: Tensor,
+    num_groups: int,
+    *,
+    code_logits: Tensor | None = None,
+) -> Tensor:
+    """The sum over the codes of :func:`sampled_joint_terms`, with a closed-form gradient.
+
+    The value of ``sum(sampled_joint_terms(codes, sensitive, sigmoid(reference_logits),
+    reference_sensitive, num_groups))`` (exact also where ``sigmoid`` rounds to 0 or 1, which
+    that function floors) and its gradient with respect to ``codes`` and
+    ``reference_logits``. Works on the ``(reference, code)`` log-likelihood matrix
+    ``L[r, j] = t_j . z_r - sum_i softplus(z_ri)`` (one matmul) with one exponential and
+    per-group sums (a matmul with the one-hot groups). The exponentials are scaled by each
+    code's log-likelihood under the example that drew it, folded into the matmul; when a
+    group's sum would overflow (a code over ``1e30`` times likelier under that group's
+    examples than under its own) or a code's own group's sum underflow, the batch is redone
+    with per-group maxima. Backward: ``d total / d L`` is the difference of the within-group
+    and overall posteriors of the references divided by ln 2, and
+    ``dL[r, j] / dz_r = t_j - sigmoid(z_r)``: three matmuls.
+
+    Args:
+        codes: ``(codes, units)`` binary codes.
+        sensitive: ``(codes,)`` group ids of the codes, in ``[0, num_groups)``.
+        reference_logits: ``(references, units)`` pre-activations ``z``, ``theta = sigmoid(z)``.
+        reference_sensitive: ``(references,)`` group ids in ``[0, num_groups)``.
+        num_groups: number of groups K.
+        code_logits: ``(codes, units)`` logits of the examples that drew the codes (used only
+            to scale the exponentials); None when they are the references, row for row.
+
+    Returns:
+        Scalar float32 tensor, in bits; NaN if an id lies outside ``[0, num_groups)``.
+    """
+    return _sampled_joint_total(
+        codes, sensitive, reference_logits, reference_sensitive, num_groups, code_logits, False
+    )
+
+
+def _sampled_joint_total(
+    codes, sensitive, reference, reference_sensitive, num_groups, code_logits, from_theta
+):
+    """:func:`sampled_joint_total` of reference logits, or of reference theta if ``from_theta``.
+
+    From theta, the gradient goes to theta as autodiff of the theta formula gives it
+    (``d/d log theta`` and ``d/d log(1 - theta)`` each from its own matmul, divided by theta
+    and 1 - theta): going through the logits would lose precision where theta is within
+    ~1e-6 of 0 or 1.
+    """
+    codes = ops.convert_to_tensor(codes, dtype="float32")
+    reference = ops.convert_to_tensor(reference, dtype="float32")
+    code_groups = _one_hot_columns(sensitive, num_groups)  # (K, codes)
+    reference_ids = ops.reshape(reference_sensitive, (-1,))
+    groups_by_reference = _one_hot_columns(reference_ids, num_groups)  # (K, references)
+    # (transposed in matmuls, where the transpose folds into the matmul op)
+    reference_groups = ops.transpose(groups_by_reference)
+    group_sizes = ops.sum(groups_by_reference, axis=1)
+    present = (group_sizes > 0.0)[:, None]
+    log_shares = ops.log(ops.maximum(group_sizes, 1.0)) - ops.log(
+        ops.cast(ops.shape(reference)[0], "float32")
+    )
+    ids_in_range = ops.logical_and(
+        ops.equal(ops.sum(code_groups), ops.cast(ops.shape(codes)[0], "float32")),
+        ops.equal(ops.sum(group_sizes), ops.cast(ops.shape(reference)[0], "float32")),
+    )
+    ones = ops.ones_like(codes[:, :1])
+    if code_logits is not None:
+        own_log_lik = _log_likelihood_of_own_code(codes, code_logits)
+
+    @ops.custom_gradient
+    def total(codes, reference):
+        logits = logits_from_probabilities(reference) if from_theta else reference
+        softplus = ops.softplus(logits)
+        # Each code's log-likelihood under its own example: the scale of its exponentials.
+        own = ops.sum(codes * logits - softplus, axis=1) if code_logits is None else own_log_lik
+        # [z_r, -sum softplus(z_r), 1] . [t_j, 1, -own_j] = L[r, j] - own_j
+        codes_one_own = ops.concatenate([codes, ones, -own[:, None]], axis=1)
+        references = ops.concatenate(
+            [logits, -ops.sum(softplus, axis=1, keepdims=True), ops.ones_like(softplus[:, :1])],
+            axis=1,
+        )
+        scaled_log_lik = ops.matmul(references, ops.transpose(codes_one_own))
+        weights = ops.exp(scaled_log_lik)
+        sums = ops.matmul(groups_by_reference, weights)  # (K, codes)
+        own_group_sums = ops.sum(code_groups * sums, axis=0)
+        # `all` of comparisons, so that a NaN sum (inf * 0 in the one-hot matmul) fails too
+        # (XLA's max and min skip NaN). With an id out of range the value is NaN anyway.
+        own_scale_fits = ops.logical_or(
+            ops.logical_and(ops.all(sums < 1e30), ops.all(own_group_sums >= 1e-20)),
+            ops.logical_not(ids_in_range),
+        )
+
+        def own_scale():
+            return weights, ops.where(present, own[None, :], _VERY_NEGATIVE), sums
+
+        def per_group_scale():
+            log_lik = scaled_log_lik + own[None, :]
+            group_max = ops.segment_max(log_lik, reference_ids, num_segments=num_groups)
+            group_max = ops.where(present, group_max, _VERY_NEGATIVE)
+            group_weights = ops.exp(log_lik - ops.matmul(reference_groups, group_max))
+            return group_weights, group_max, ops.matmul(groups_by_reference, group_weights)
+
+        # (stop_gradient: a persistent tape around a tf.function differentiates the cond
+        # itself, and its 0 * inf in the unused branch would make the gradient NaN.)
+        weights, shifts, sums = (
+            ops.stop_gradient(x) for x in ops.cond(own_scale_fits, own_scale, per_group_scale)
+        )
+        # log sum_{r in group k} exp(L[r, j]). An absent group's entry stays very negative;
+        # a sum that underflowed (a group far less likely than the code's own) is floored.
+        log_group = shifts + ops.log(ops.maximum(sums, _SMALLEST_SUM))
+        # (`initial` only lets an empty batch through.)
+        peak = ops.max(log_group, axis=0, initial=_VERY_NEGATIVE)
+        log_marginal = peak + ops.log(ops.sum(ops.exp(log_group - peak), axis=0))
+        log_conditional = ops.sum(code_groups * log_group, axis=0)
+        terms = log_conditional - log_marginal - ops.matmul(log_shares[None, :], code_groups)[0]
+        value = ops.where(ids_in_range, ops.sum(terms) / LN2, float("nan"))
+
+        def gradient(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            # d value / d L[r, j] = weights[r, j] * per_group[group of r, j]
+            per_group = (
+                code_groups / ops.maximum(sums, _SMALLEST_SUM) - ops.exp(shifts - log_marginal)
+            ) * (upstream / LN2)
+            d_log_lik = weights * ops.matmul(reference_groups, per_group)
+            d_codes = ops.matmul(ops.transpose(d_log_lik), logits)
+            units = ops.shape(codes)[1]
+            if from_theta:
+                # L = t . log theta + (1 - t) . log(1 - theta): both parts in one matmul.
+                d_log_p = ops.matmul(d_log_lik, ops.concatenate([codes, 1.0 - codes], axis=1))
+                return d_codes, d_log_p[:, :units] * _floored_reciprocal(reference) - (
+                    d_log_p[:, units:] * _floored_reciprocal(1.0 - reference)
+                )
+            # One matmul: [sum_j d[r, j] t_j, sum_j d[r, j]] (the last column is not used).
+            d_references = ops.matmul(d_log_lik, codes_one_own)
+            d_logits = d_references[:, :units] - d_references[:, units : units + 1] * (
+                ops.sigmoid(logits)
+            )
+            return d_codes, d_logits
+
+        return value, gradient
+
+    return total(codes, reference)
+
+
+_VERY_NEGATIVE = -1e30
+# A floor for the log of a sum that underflowed: about float32's smallest normal number.
+_SMALLEST_SUM = 1e-37
+
+
+def _one_hot_columns(ids, num_groups):
+    """``(num_groups, n)`` float32: column j is the one-hot code of ``ids[j]``."""
+    return ops.one_hot(ops.reshape(ids, (-1,)), num_groups, axis=0, dtype="float32")
+
+
+def _log_likelihood_of_own_code(codes, logits):
+    logits = ops.stop_gradient(ops.convert_to_tensor(logits, dtype="float32"))
+    return ops.sum(ops.stop_gradient(codes) * logits - ops.softplus(logits), axis=1)
+
+
+def _floored_reciprocal(x):
+    """``1 / x`` where ``x >= 1e-30``, else 0: autodiff's derivative of ``log(max(x, 1e-30))``."""
+    return ops.cast(x >= TINY, x.dtype) / ops.maximum(x, TINY)
+
+
+def sampled_joint_total_from_theta(
     codes: Tensor,
     sensitive: Tensor,
     reference_theta: Tensor,
     reference_sensitive: Tensor,
+    num_groups: int,
+    *,
+    code_theta: Tensor | None = None,
 ) -> Tensor:
-    """The sum over the codes of :func:`sampled_joint_terms`, with a closed-form gradient.
+    """:func:`sampled_joint_total` of Bernoulli parameters instead of logits.
 
-    Same value and gradient (with respect to ``codes`` and ``reference_theta``) as
-    ``sum(sampled_joint_terms(...))`` under autodiff, in a few fused passes over the
-    ``(codes, reference)`` log-likelihood matrix ``L[j, b] = log p(t_j | theta_b)``: two
-    row softmaxes (over the code's own group, over all references). The derivative of the
-    total with respect to ``L[j, b]`` is their difference divided by ln 2, and ``L`` is
-    linear in the codes and in ``log theta`` and ``log(1 - theta)``.
+    The gradient goes to ``reference_theta`` (and ``codes``) as autodiff of
+    ``sum(sampled_joint_terms(...))`` gives it, including where theta is exactly 0 or 1.
+    Prefer the logits form when the logits are at hand (a layer's pre-activations): it is
+    exact where theta rounds to 0 or 1 and its backward matmul is half as wide.
     """
-    codes = ops.convert_to_tensor(codes, dtype="float32")
-    reference_theta = ops.convert_to_tensor(reference_theta, dtype="float32")
-    same_group = ops.cast(_same_group(sensitive, reference_sensitive), "float32")
-    # -1e30 outside the code's group: its entries vanish from the group softmax.
-    outside_group = (same_group - 1.0) * 1e30
-    group_size = ops.sum(same_group, axis=1)
-    log_sizes = ops.log(ops.maximum(group_size, 1.0)) - ops.log(
-        ops.cast(ops.shape(reference_theta)[0], "float32")
+    code_logits = None if code_theta is None else logits_from_probabilities(code_theta)
+    return _sampled_joint_total(
+        codes, sensitive, reference_theta, reference_sensitive, num_groups, code_logits, True
     )
-    ones = ops.ones_like(codes[:, :1])
-
-    @ops.custom_gradient
-    def total(codes, reference_theta):
-        log_p1 = ops.log(ops.maximum(reference_theta, TINY))
-        log_p0 = ops.log(ops.maximum(1.0 - reference_theta, TINY))
-        log_odds = log_p1 - log_p0
-        # [codes, 1] @ [log_odds, sum(log_p0)]^T: the likelihood matrix in one matmul.
-        log_lik = ops.matmul(
-            ops.concatenate([codes, ones], axis=1),
-            ops.transpose(ops.concatenate([log_odds, ops.sum(log_p0, 1, keepdims=True)], 1)),
-        )
-        in_group = log_lik + outside_group
-        group_weights = ops.softmax(in_group, axis=-1)
-        all_weights = ops.softmax(log_lik, axis=-1)
-        # logsumexp of a row = its largest entry - log of its largest softmax weight (>= 1/B).
-        # (`initial` only lets an empty batch through.)
-        log_conditional = ops.max(in_group, axis=1, initial=-1e30) - ops.log(
-            ops.max(group_weights, axis=1, initial=0.0)
-        )
-        log_marginal = ops.max(log_lik, axis=1, initial=-1e30) - ops.log(
-            ops.max(all_weights, axis=1, initial=0.0)
-        )
-        value = ops.sum(log_conditional - log_marginal - log_sizes) / LN2
-
-        def gradient(*args, upstream=None):
-            upstream = args[0] if upstream is None else upstream
-            d_log_lik = (group_weights - all_weights) * (upstream / LN2)
-            d_codes = ops.matmul(d_log_lik, log_odds)
-            # L = codes . log_p1 + (1 - codes) . log_p0: both parts in one matmul, without the
-            # cancellation of sum(d_log_lik) - d_log_p1 (amplified by 1 / (1 - theta)).
-            d_log_p = ops.matmul(
-                ops.transpose(d_log_lik), ops.concatenate([codes, 1.0 - codes], axis=1)
-            )
-            units = ops.shape(codes)[1]
-            d_log_p1, d_log_p0 = d_log_p[:, :units], d_log_p[:, units:]
-            # d log(max(x, TINY)) / dx = 1 / x where x >= TINY, else 0 (as autodiff gives).
-            d_theta = d_log_p1 * _floored_reciprocal(reference_theta) - (
-                d_log_p0 * _floored_reciprocal(1.0 - reference_theta)
-            )
-            return d_codes, d_theta
-
-        return value, gradient
-
-    return total(codes, reference_theta)
-
-
-def _floored_reciprocal(x):
-    return ops.cast(x >= TINY, x.dtype) / ops.maximum(x, TINY)
 
 
 def sampled_joint_mutual_information(
-    theta: Tensor, codes: Tensor, sensitive: Tensor, num_groups: int
+    theta: Tensor,
+    codes: Tensor,
+    sensitive: Tensor,
+    num_groups: int,
+    *,
+    logits: Tensor | None = None,
 ) -> Tensor:
     """Monte-Carlo joint ``I(T; S)`` in bits from one sampled code per example.
 
@@ -383,21 +507,26 @@ def sampled_joint_mutual_information(
     Gradient: with the codes held fixed, the gradient through the mixture densities has
     expectation zero (the score-function part of the true gradient is missing). Pass codes
     that carry a straight-through gradient (the layer's training output) so the gradient
-    reaches ``theta`` through the codes as well; this is the same straight-through
-    approximation the rest of the network is trained with.
+    reaches ``theta`` (or ``logits``) through the codes as well; this is the same
+    straight-through approximation the rest of the network is trained with.
 
     Args:
         theta: ``(batch, units)`` Bernoulli parameters.
         codes: ``(batch, units)`` binary codes, ``codes[j] ~ Bernoulli(theta[j])``.
-        sensitive: ``(batch,)`` integer group ids.
+        sensitive: ``(batch,)`` integer group ids in ``[0, num_groups)``.
         num_groups: number of groups K.
+        logits: the pre-activations ``z`` with ``theta = sigmoid(z)``, if known: then the
+            likelihoods and the gradient (with respect to ``logits``) come from them, exact
+            even where ``theta`` rounds to 0 or 1, and ``theta`` is not used.
 
     Returns:
-        Scalar float32 tensor.
+        Scalar float32 tensor; NaN if an id lies outside ``[0, num_groups)``.
     """
-    del num_groups  # The groups are compared id to id: no one-hot of size K needed.
     count = ops.cast(ops.shape(codes)[0], "float32")
-    total = sampled_joint_total(codes, sensitive, theta, sensitive)
+    if logits is None:
+        total = sampled_joint_total_from_theta(codes, sensitive, theta, sensitive, num_groups)
+    else:
+        total = sampled_joint_total(codes, sensitive, logits, sensitive, num_groups)
     return total / ops.maximum(count, 1.0)  # 0 for an empty batch
 
 

@@ -165,93 +165,175 @@ def test_gradient_matches_finite_differences(estimator):
         assert gradient[index] == pytest.approx(numeric, abs=2e-3, rel=2e-2)
 
 
-def _autodiff_and_closed_form(theta, codes, s, k):
-    """Values and gradients of the closed-form estimators and of their autodiff references."""
-    theta, codes = tf.constant(theta), tf.constant(codes)
+def _bernoulli_autodiff_and_closed_form(theta, s, k):
+    """Value and gradient of the closed-form BinaryBernoulli term and of its autodiff reference."""
+    theta = tf.constant(theta)
     with tf.GradientTape(persistent=True) as tape:
-        tape.watch([theta, codes])
-        bernoulli_reference = tf.reduce_sum(information.per_unit_mutual_information(theta, s, k))
-        bernoulli = information.bernoulli_mutual_information(theta, s, k)
-        joint_reference = tf.reduce_sum(information.sampled_joint_terms(codes, s, theta, s, k))
-        joint = information.sampled_joint_total(codes, s, theta, s)
-    pairs = {
-        "bernoulli": (bernoulli, bernoulli_reference, [theta]),
-        "joint": (joint, joint_reference, [theta, codes]),
-    }
-    return {
-        name: (
-            float(value),
-            float(reference_value),
-            [tape.gradient(value, x).numpy() for x in wrt],
-            [tape.gradient(reference_value, x).numpy() for x in wrt],
-        )
-        for name, (value, reference_value, wrt) in pairs.items()
-    }
+        tape.watch(theta)
+        reference_value = tf.reduce_sum(information.per_unit_mutual_information(theta, s, k))
+        value = information.bernoulli_mutual_information(theta, s, k)
+    return (
+        float(value),
+        float(reference_value),
+        tape.gradient(value, theta).numpy(),
+        tape.gradient(reference_value, theta).numpy(),
+    )
 
 
 @pytest.mark.parametrize("case", ["interior", "saturated", "absent-group"])
-def test_closed_form_gradients_equal_autodiff_of_the_plain_formulas(case):
-    # The estimators used as losses carry hand-written gradients; the references are the
-    # same quantities written op by op (masked logsumexp, per-unit entropies) under autodiff.
+def test_bernoulli_closed_form_gradient_equals_autodiff_of_the_plain_formula(case):
+    # The term used as a loss carries a hand-written gradient; the reference is the same
+    # quantity written op by op (per-unit entropies) under autodiff.
     theta, s = _random_batch(n=48, m=6, k=3)
     if case == "saturated":
-        theta[:6, :2], theta[6:12, 3] = 1.0, 0.0  # log(0) floors and 1/x cut-offs
+        theta[:6, :2], theta[6:12, 3] = 1.0, 0.0  # log(0) floors
     if case == "absent-group":
         s = np.minimum(s, 1)  # group 2 of 3 never occurs
-    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
-    for name, (value, expected, gradients, expected_gradients) in _autodiff_and_closed_form(
-        theta, codes, s, 3
-    ).items():
-        # float32 sums of ~50 terms of size <= 1 bit: 1e-5 absolute. The float32 autodiff
-        # gradients are themselves up to ~8e-5 off the float64 values (see the next test).
-        assert value == pytest.approx(expected, abs=1e-5), name
-        for got, want in zip(gradients, expected_gradients, strict=True):
-            assert np.all(np.isfinite(got)), name
-            np.testing.assert_allclose(got, want, atol=2e-4, rtol=1e-3, err_msg=name)
+    value, expected, gradient, expected_gradient = _bernoulli_autodiff_and_closed_form(theta, s, 3)
+    # float32 sums of ~50 terms of size <= 1 bit: 1e-5 absolute.
+    assert value == pytest.approx(expected, abs=1e-5)
+    assert np.all(np.isfinite(gradient))
+    np.testing.assert_allclose(gradient, expected_gradient, atol=2e-4, rtol=1e-3)
 
 
-def _joint_total_float64(codes, s, theta):
-    """Float64 reference: the batch-mixture log-ratio sum, written with plain TF ops."""
-    theta, codes = tf.constant(theta, tf.float64), tf.constant(codes, tf.float64)
+def _joint_total_float64(codes, s, logits, k):
+    """Float64 reference: the batch-mixture log-ratio sum, written with plain TF ops.
+
+    Returns the value and its gradients with respect to the logits and the codes.
+    """
+    logits, codes = tf.constant(logits, tf.float64), tf.constant(codes, tf.float64)
     with tf.GradientTape(persistent=True) as tape:
-        tape.watch([theta, codes])
-        log_lik = tf.matmul(codes, tf.math.log(theta), transpose_b=True) + tf.matmul(
-            1.0 - codes, tf.math.log(1.0 - theta), transpose_b=True
+        tape.watch([logits, codes])
+        log_p1, log_p0 = tf.math.log_sigmoid(logits), tf.math.log_sigmoid(-logits)
+        log_lik = tf.matmul(codes, log_p1, transpose_b=True) + tf.matmul(
+            1.0 - codes, log_p0, transpose_b=True
         )
         same = s[:, None] == s[None, :]
         sizes = tf.reduce_sum(tf.cast(same, tf.float64), axis=1)
         conditional = tf.reduce_logsumexp(tf.where(same, log_lik, -np.inf), 1) - tf.math.log(sizes)
         marginal = tf.reduce_logsumexp(log_lik, 1) - np.log(len(s))
         total = tf.reduce_sum(conditional - marginal) / np.log(2.0)
-    return float(total), tape.gradient(total, theta).numpy(), tape.gradient(total, codes).numpy()
+    return float(total), tape.gradient(total, logits).numpy(), tape.gradient(total, codes).numpy()
 
 
-def test_sampled_joint_total_matches_a_float64_reference():
-    theta, s = _random_batch(n=48, m=6, k=3)
-    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
-    expected, expected_theta, expected_codes = _joint_total_float64(codes, s, theta)
-    theta32, codes32 = tf.constant(theta), tf.constant(codes)
+def _joint_total_float32(codes, s, logits, k, **kwargs):
+    logits, codes = tf.constant(logits, tf.float32), tf.constant(codes, tf.float32)
     with tf.GradientTape(persistent=True) as tape:
-        tape.watch([theta32, codes32])
-        total = information.sampled_joint_total(codes32, s, theta32, s)
-    # Measured float32 error of the closed form: <= 4e-6 over 5 random batches; 2e-5 allowed.
-    assert float(total) == pytest.approx(expected, abs=2e-5)
-    np.testing.assert_allclose(tape.gradient(total, theta32), expected_theta, atol=2e-5)
-    np.testing.assert_allclose(tape.gradient(total, codes32), expected_codes, atol=2e-5)
+        tape.watch([logits, codes])
+        total = information.sampled_joint_total(codes, s, logits, s, k, **kwargs)
+    return float(total), tape.gradient(total, logits).numpy(), tape.gradient(total, codes).numpy()
+
+
+def _assert_joint_total_matches_float64(codes, s, logits, k, atol, **kwargs):
+    value, d_logits, d_codes = _joint_total_float32(codes, s, logits, k, **kwargs)
+    expected, expected_d_logits, expected_d_codes = _joint_total_float64(codes, s, logits, k)
+    # Values of thousands of bits (the overflow case) carry float32's 1e-7 relative rounding.
+    assert value == pytest.approx(expected, abs=atol, rel=1e-6)
+    # Gradients scale with |logits| (up to 120 here): float32 is ~1e-5 relative on them.
+    np.testing.assert_allclose(d_logits, expected_d_logits, atol=atol, rtol=3e-5)
+    np.testing.assert_allclose(d_codes, expected_d_codes, atol=atol, rtol=3e-5)
+
+
+@pytest.mark.parametrize("case", ["interior", "saturated", "absent-group"])
+def test_sampled_joint_total_matches_a_float64_reference(case):
+    logits = RNG.normal(scale=2.0, size=(48, 6)).astype("float32")
+    s = RNG.integers(0, 3, size=48).astype("int32")
+    if case == "saturated":
+        logits[:6, :2], logits[6:12, 3] = 40.0, -120.0  # theta rounds to 1 and to 0 in float32
+    if case == "absent-group":
+        s = np.minimum(s, 1)  # group 2 of 3 never occurs
+    theta = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
+    codes = (RNG.uniform(size=logits.shape) < theta).astype("float32")
+    # Measured float32 error of the closed form: <= 1e-5 over these cases (log-likelihoods
+    # up to ~250 nats carry float32 rounding of ~3e-5 nats); 5e-5 allowed.
+    _assert_joint_total_matches_float64(codes, s, logits, 3, atol=5e-5)
+
+
+@pytest.mark.parametrize("groups", [[0, 0, 1, 1], [0, 1, 1, 2]])
+@pytest.mark.parametrize("compiled", ["eager", "graph", "xla"], ids=str)
+def test_sampled_joint_total_redoes_a_batch_whose_scale_overflows(groups, compiled):
+    # Codes far likelier under other examples than under their own (e**3000): the
+    # exponentials scaled by the codes' own likelihood overflow (inf, and NaN where the
+    # one-hot matmul multiplies inf by 0, which XLA's max/min would skip), so the estimator
+    # falls back to per-group maxima: same value and gradients as the float64 reference.
+    logits = np.repeat(np.array([[-5.0], [5.0], [5.0], [5.0]], "float32"), 600, axis=1)
+    s = np.array(groups, "int32")
+    codes = np.ones_like(logits)
+    k = max(groups) + 1
+    total = lambda c, z: information.sampled_joint_total(c, s, z, s, k)  # noqa: E731
+    if compiled != "eager":
+        total = tf.function(total, jit_compile=compiled == "xla")
+    c, z = tf.constant(codes), tf.constant(logits)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([c, z])
+        value = total(c, z)
+    expected, expected_d_logits, expected_d_codes = _joint_total_float64(codes, s, logits, k)
+    # Values of thousands of bits: float32's 1e-7 relative rounding.
+    assert float(value) == pytest.approx(expected, abs=5e-5, rel=1e-6)
+    np.testing.assert_allclose(tape.gradient(value, z), expected_d_logits, atol=5e-5, rtol=3e-5)
+    np.testing.assert_allclose(tape.gradient(value, c), expected_d_codes, atol=5e-5, rtol=3e-5)
+
+
+def test_sampled_joint_total_redoes_a_batch_whose_scale_underflows():
+    # `code_logits` are only a scale: wrong ones (far too likely: each code's own
+    # log-likelihood ~0 against ~-120 nats under every reference) make the own-group sums
+    # underflow, and the fallback still gives the exact value and gradients.
+    logits = RNG.normal(scale=2.0, size=(16, 300)).astype("float32")
+    s = (np.arange(16) % 2).astype("int32")
+    codes = (RNG.uniform(size=logits.shape) < 1 / (1 + np.exp(-logits))).astype("float32")
+    far_too_likely = np.where(codes > 0, 90.0, -90.0).astype("float32")
+    _assert_joint_total_matches_float64(codes, s, logits, 2, atol=5e-5, code_logits=far_too_likely)
+
+
+@pytest.mark.parametrize("case", ["interior", "saturated", "absent-group"])
+def test_sampled_joint_total_from_theta_equals_autodiff_of_the_plain_formula(case):
+    # The theta form's hand-written gradient against the same quantity written op by op
+    # (masked log-sum-exps of floored logs) under autodiff, with theta exactly 0 and 1.
+    theta, s = _random_batch(n=48, m=6, k=3)
+    if case == "saturated":
+        theta[:6, :2], theta[6:12, 3] = 1.0, 0.0  # log(0) floors and 1/x cut-offs
+    if case == "absent-group":
+        s = np.minimum(s, 1)  # group 2 of 3 never occurs
+    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
+    theta, codes = tf.constant(theta), tf.constant(codes)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([theta, codes])
+        expected = tf.reduce_sum(information.sampled_joint_terms(codes, s, theta, s, 3))
+        value = information.sampled_joint_total_from_theta(codes, s, theta, s, 3)
+    # float32 sums of ~50 terms of size <= a few bits: 1e-5 absolute; the float32 autodiff
+    # reference is itself ~1e-4 off on the gradients (see the float64 test above).
+    assert float(value) == pytest.approx(float(expected), abs=1e-5)
+    for x in (theta, codes):
+        got, want = tape.gradient(value, x).numpy(), tape.gradient(expected, x).numpy()
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want, atol=2e-4, rtol=1e-3)
 
 
 def test_sampled_joint_total_is_finite_when_likelihoods_differ_by_hundreds_of_nats():
     # A wide, sharp layer (a conv feature map): codes' log-likelihoods under other examples'
-    # theta are hundreds of nats below their own; exp without a row-wise shift underflows.
+    # theta are hundreds of nats below their own; exp without a scale underflows.
     n, m = 32, 600
-    theta = np.where(RNG.uniform(size=(n, m)) < 0.5, 0.02, 0.98).astype("float32")
+    theta = np.where(RNG.uniform(size=(n, m)) < 0.5, 0.02, 0.98)
+    logits = np.log(theta / (1 - theta)).astype("float32")
     s = (np.arange(n) % 2).astype("int32")
     codes = (RNG.uniform(size=(n, m)) < theta).astype("float32")
-    got = float(information.sampled_joint_total(codes, s, theta, s))
-    expected = float(tf.reduce_sum(information.sampled_joint_terms(codes, s, theta, s, 2)))
+    got = float(information.sampled_joint_total(codes, s, logits, s, 2))
+    expected, _, _ = _joint_total_float64(codes, s, logits, 2)
     # Every code is far likelier under its own theta: each term is log2(n / n_s) = 1 bit.
     assert got == pytest.approx(expected, abs=1e-4)
     assert got == pytest.approx(n * 1.0, abs=1e-3)
+
+
+def test_sampled_joint_from_theta_equals_from_logits():
+    # The theta form recovers the logits; its value equals the logits form's.
+    logits = RNG.normal(size=(30, 8)).astype("float32")
+    theta = tf.sigmoid(logits).numpy()
+    s = RNG.integers(0, 2, size=30).astype("int32")
+    codes = (RNG.uniform(size=logits.shape) < theta).astype("float32")
+    from_theta = float(information.sampled_joint_mutual_information(theta, codes, s, 2))
+    from_logits = information.sampled_joint_mutual_information(None, codes, s, 2, logits=logits)
+    # theta -> logits in float32 loses ~1e-7 relative: ~1e-6 bits on 30 terms.
+    assert float(from_logits) == pytest.approx(from_theta, abs=1e-5)
 
 
 def test_sampled_joint_gradient_with_unknown_static_shapes():
@@ -276,15 +358,14 @@ def test_sampled_joint_gradient_with_unknown_static_shapes():
     np.testing.assert_allclose(gradient, eager_gradient, atol=1e-6)
 
 
-def test_sampled_joint_groups_are_compared_id_to_id():
-    # Ids need not lie in [0, num_groups): groups are matched by equality (the layers check
-    # the range themselves).
+@pytest.mark.parametrize("bad_id", [-1, 2, 5])
+def test_sampled_joint_gives_nan_for_ids_outside_the_groups(bad_id):
+    # An id outside [0, num_groups) has no group: NaN rather than a silently wrong value
+    # (the layers reject such ids with an error before this).
     theta, s = _random_batch(n=30, m=4, k=2)
     codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
-    relabelled = np.where(s == 1, 5, 0).astype("int32")
-    assert float(information.sampled_joint_mutual_information(theta, codes, relabelled, 2)) == (
-        pytest.approx(float(information.sampled_joint_mutual_information(theta, codes, s, 2)))
-    )
+    s[3] = bad_id
+    assert np.isnan(float(information.sampled_joint_mutual_information(theta, codes, s, 2)))
 
 
 def test_bernoulli_mi_accepts_theta_of_any_rank():

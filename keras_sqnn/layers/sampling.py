@@ -97,6 +97,6 @@ def straight_through(probabilities: Any, sample: Any) -> Any:
     """
 
     def gradient(upstream: Any) -> tuple[Any, Any]:
-        return upstream, tf.zeros_like(sample)
+        return upstream, None  # the sample itself gets no gradient
 
     return tf.identity(sample), gradient

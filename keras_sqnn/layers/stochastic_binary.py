@@ -177,32 +177,38 @@ class StochasticBinaryMixin:
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
         # An inf input saturates theta at exactly 0 or 1 (a finite MI) while the kernel's
         # gradient, inf * sigmoid'(inf) = inf * 0, is NaN: check the pre-activations.
-        finite = tf.reduce_all(tf.math.is_finite(logits32))
-        # check_numerics of a 0-or-NaN scalar: one cheap op per check that raises (in graph
-        # mode) with a message naming the layer.
+        # sum(z * 0) is 0 when every z is finite and NaN otherwise (inf * 0 = NaN; no
+        # overflow possible). check_numerics of such 0-or-NaN scalars: one cheap op per check
+        # that raises (in graph mode) with a message naming the layer.
+        nan_if_bad = tf.reduce_sum(logits32 * 0.0)
         checked = tf.debugging.check_numerics(
-            tf.where(finite, 0.0, float("nan")),
+            nan_if_bad,
             f"Layer '{self.name}': the inputs reaching this layer are not finite (NaN or "
             "inf), so its mutual-information term and gradient would not be either",
         )
         if valid is not None:
+            nan_if_bad = nan_if_bad + tf.where(valid, 0.0, float("nan"))
             checked = tf.debugging.check_numerics(
-                tf.where(valid, checked, float("nan")),
+                checked + nan_if_bad,
                 f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
                 f"(num_groups={self.num_groups}), one per example (the inputs' batch size). "
                 "Received other values or another batch size; run the model eagerly "
                 "(e.g. `fit(..., run_eagerly=True)`) to see them",
             )
-            finite = tf.logical_and(finite, valid)
             # The estimator's ops wait for the check: the clear message comes first.
             with tf.control_dependencies([checked]):
                 sensitive = tf.identity(sensitive)
         theta_flat = ops.reshape(theta32, (-1, units))
         codes_flat = ops.reshape(codes32, (-1, units))
-        mi = self.mi_estimator(theta_flat, codes_flat, sensitive, self.num_groups)
+        logits_flat = ops.reshape(logits32, (-1, units))
+        mi = self.mi_estimator(
+            theta_flat, codes_flat, sensitive, self.num_groups, logits=logits_flat
+        )
         # Under XLA the checks are compiled out: a bad batch then makes the MI (hence the
         # loss) NaN instead of being silently dropped from the group statistics.
-        mi = tf.where(finite, mi, tf.constant(float("nan"), mi.dtype))
+        # (A `where`, not a sum: the MI's gradient must be 0 too, not that of the batch with
+        # the bad examples left out.)
+        mi = tf.where(tf.math.is_nan(nan_if_bad), nan_if_bad, mi)
         mi = tf.debugging.check_numerics(
             mi, f"Layer '{self.name}': the mutual-information term is not finite (NaN or inf)"
         )

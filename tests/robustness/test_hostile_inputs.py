@@ -124,6 +124,27 @@ def test_bad_batches_under_xla_give_a_nan_loss():
         assert np.isnan(history.history["loss"][0]), name
 
 
+@pytest.mark.parametrize("estimator", ["bernoulli", "joint"])
+def test_out_of_range_ids_under_xla_give_the_mi_no_gradient(estimator):
+    # Under XLA the bad batch is not stopped, so the MI term must not push the weights
+    # either: no gradient from the statistics of the batch with the bad example left out.
+    x, s, _ = _data(16)
+    s[3] = 5
+    layer = _layer(estimator)
+    layer.build((None, 3))
+
+    @tf.function(jit_compile=True)
+    def mi_and_gradient(x, s):
+        with tf.GradientTape() as tape:
+            layer(x, sensitive=s, training=True)
+            mi = layer.losses[0]
+        return mi, tape.gradient(mi, layer.kernel)
+
+    mi, gradient = mi_and_gradient(x, s)
+    assert np.isnan(float(mi))
+    np.testing.assert_array_equal(gradient.numpy(), 0.0)
+
+
 # --- the sensitive attribute -------------------------------------------------------------
 
 
