@@ -116,8 +116,6 @@ class JointMutualInformation(MutualInformationEstimator):
             return information.exact_joint_mutual_information_from_sums(counts, sums)
         # From the logits when the caller has them (the layers): exact where theta rounds
         # to 0 or 1, and a narrower backward matmul.
-        # From the logits when the caller has them (the layers): exact where theta rounds
-        # to 0 or 1, and a narrower backward matmul.
         local = theta if logits is None else logits
         context = _cross_replica_context()
         if context is None:

@@ -374,6 +374,10 @@ def _sampled_joint_total(
 
     @ops.custom_gradient
     def total(codes, reference):
+        # The hand-written gradient below is the only one: the forward ops are kept out of
+        # autodiff (a tape around a tf.function, or under XLA, would otherwise differentiate
+        # the cond below, whose unused branch holds inf * 0 and tensors of unknown shape).
+        codes, reference = ops.stop_gradient(codes), ops.stop_gradient(reference)
         logits = logits_from_probabilities(reference) if from_theta else reference
         softplus = ops.softplus(logits)
         # Each code's log-likelihood under its own example: the scale of its exponentials.
@@ -399,17 +403,16 @@ def _sampled_joint_total(
             return weights, ops.where(present, own[None, :], _VERY_NEGATIVE), sums
 
         def per_group_scale():
-            log_lik = scaled_log_lik + own[None, :]
+            # L itself (not scaled_log_lik + own, which loses float32 precision when `own`
+            # is far off, e.g. wrong code_logits).
+            codes_one_zero = ops.concatenate([codes, ones, ops.zeros_like(ones)], axis=1)
+            log_lik = ops.matmul(references, ops.transpose(codes_one_zero))
             group_max = ops.segment_max(log_lik, reference_ids, num_segments=num_groups)
             group_max = ops.where(present, group_max, _VERY_NEGATIVE)
             group_weights = ops.exp(log_lik - ops.matmul(reference_groups, group_max))
             return group_weights, group_max, ops.matmul(groups_by_reference, group_weights)
 
-        # (stop_gradient: a persistent tape around a tf.function differentiates the cond
-        # itself, and its 0 * inf in the unused branch would make the gradient NaN.)
-        weights, shifts, sums = (
-            ops.stop_gradient(x) for x in ops.cond(own_scale_fits, own_scale, per_group_scale)
-        )
+        weights, shifts, sums = ops.cond(own_scale_fits, own_scale, per_group_scale)
         # log sum_{r in group k} exp(L[r, j]). An absent group's entry stays very negative;
         # a sum that underflowed (a group far less likely than the code's own) is floored.
         log_group = shifts + ops.log(ops.maximum(sums, _SMALLEST_SUM))

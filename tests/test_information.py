@@ -274,15 +274,31 @@ def test_sampled_joint_total_redoes_a_batch_whose_scale_overflows(groups, compil
     np.testing.assert_allclose(tape.gradient(value, c), expected_d_codes, atol=5e-5, rtol=3e-5)
 
 
-def test_sampled_joint_total_redoes_a_batch_whose_scale_underflows():
-    # `code_logits` are only a scale: wrong ones (far too likely: each code's own
-    # log-likelihood ~0 against ~-120 nats under every reference) make the own-group sums
-    # underflow, and the fallback still gives the exact value and gradients.
+@pytest.mark.parametrize("wrong_scale", [90.0, -90.0], ids=["far-too-likely", "far-too-unlikely"])
+@pytest.mark.parametrize("compiled", ["eager", "xla"])
+def test_sampled_joint_total_with_wrong_code_logits_still_gives_the_exact_value(
+    wrong_scale, compiled
+):
+    # `code_logits` are only a scale. Wrong ones, far too likely (each code's own
+    # log-likelihood ~0 against ~-120 nats under every reference: the own-group sums
+    # underflow) or far too unlikely (~-27,000 nats: every sum overflows), send the batch
+    # to the per-group-maximum fallback, which recomputes L itself: exact value and gradients.
     logits = RNG.normal(scale=2.0, size=(16, 300)).astype("float32")
     s = (np.arange(16) % 2).astype("int32")
     codes = (RNG.uniform(size=logits.shape) < 1 / (1 + np.exp(-logits))).astype("float32")
-    far_too_likely = np.where(codes > 0, 90.0, -90.0).astype("float32")
-    _assert_joint_total_matches_float64(codes, s, logits, 2, atol=5e-5, code_logits=far_too_likely)
+    wrong = np.where(codes > 0, wrong_scale, -wrong_scale).astype("float32")
+    total = lambda c, z: information.sampled_joint_total(c, s, z, s, 2, code_logits=wrong)  # noqa: E731
+    if compiled == "xla":
+        total = tf.function(total, jit_compile=True)
+    c, z = tf.constant(codes), tf.constant(logits)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([c, z])
+        value = total(c, z)
+    expected, expected_d_logits, expected_d_codes = _joint_total_float64(codes, s, logits, 2)
+    # Log-likelihoods of ~-120 nats: float32 rounding of ~1e-5 nats per entry.
+    assert float(value) == pytest.approx(expected, abs=5e-5)
+    np.testing.assert_allclose(tape.gradient(value, z), expected_d_logits, atol=5e-5, rtol=3e-5)
+    np.testing.assert_allclose(tape.gradient(value, c), expected_d_codes, atol=5e-5, rtol=3e-5)
 
 
 @pytest.mark.parametrize("case", ["interior", "saturated", "absent-group"])
