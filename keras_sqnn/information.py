@@ -370,7 +370,7 @@ def _sampled_joint_total(
     )
     ones = ops.ones_like(codes[:, :1])
     if code_logits is not None:
-        own_log_lik = _log_likelihood_of_own_code(codes, code_logits)
+        code_logits = ops.stop_gradient(ops.convert_to_tensor(code_logits, dtype="float32"))
 
     @ops.custom_gradient
     def total(codes, reference):
@@ -381,7 +381,10 @@ def _sampled_joint_total(
         logits = logits_from_probabilities(reference) if from_theta else reference
         softplus = ops.softplus(logits)
         # Each code's log-likelihood under its own example: the scale of its exponentials.
-        own = ops.sum(codes * logits - softplus, axis=1) if code_logits is None else own_log_lik
+        if code_logits is None:
+            own = ops.sum(codes * logits - softplus, axis=1)
+        else:
+            own = ops.sum(codes * code_logits - ops.softplus(code_logits), axis=1)
         # [z_r, -sum softplus(z_r), 1] . [t_j, 1, -own_j] = L[r, j] - own_j
         codes_one_own = ops.concatenate([codes, ones, -own[:, None]], axis=1)
         references = ops.concatenate(
@@ -458,11 +461,6 @@ _SMALLEST_SUM = 1e-37
 def _one_hot_columns(ids, num_groups):
     """``(num_groups, n)`` float32: column j is the one-hot code of ``ids[j]``."""
     return ops.one_hot(ops.reshape(ids, (-1,)), num_groups, axis=0, dtype="float32")
-
-
-def _log_likelihood_of_own_code(codes, logits):
-    logits = ops.stop_gradient(ops.convert_to_tensor(logits, dtype="float32"))
-    return ops.sum(ops.stop_gradient(codes) * logits - ops.softplus(logits), axis=1)
 
 
 def _floored_reciprocal(x):

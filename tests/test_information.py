@@ -216,16 +216,23 @@ def _joint_total_float64(codes, s, logits, k):
     return float(total), tape.gradient(total, logits).numpy(), tape.gradient(total, codes).numpy()
 
 
-def _joint_total_float32(codes, s, logits, k, **kwargs):
+def _joint_total_float32(codes, s, logits, k, compiled="eager", **kwargs):
+    """Value and gradients of the closed form, run eagerly, in a tf.function or under XLA.
+
+    The (persistent) tape stays outside the function, as in a custom training loop.
+    """
+    total = lambda c, z: information.sampled_joint_total(c, s, z, s, k, **kwargs)  # noqa: E731
+    if compiled != "eager":
+        total = tf.function(total, jit_compile=compiled == "xla")
     logits, codes = tf.constant(logits, tf.float32), tf.constant(codes, tf.float32)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch([logits, codes])
-        total = information.sampled_joint_total(codes, s, logits, s, k, **kwargs)
-    return float(total), tape.gradient(total, logits).numpy(), tape.gradient(total, codes).numpy()
+        value = total(codes, logits)
+    return float(value), tape.gradient(value, logits).numpy(), tape.gradient(value, codes).numpy()
 
 
-def _assert_joint_total_matches_float64(codes, s, logits, k, atol, **kwargs):
-    value, d_logits, d_codes = _joint_total_float32(codes, s, logits, k, **kwargs)
+def _assert_joint_total_matches_float64(codes, s, logits, k, atol, compiled="eager", **kwargs):
+    value, d_logits, d_codes = _joint_total_float32(codes, s, logits, k, compiled, **kwargs)
     expected, expected_d_logits, expected_d_codes = _joint_total_float64(codes, s, logits, k)
     # Values of thousands of bits (the overflow case) carry float32's 1e-7 relative rounding.
     assert value == pytest.approx(expected, abs=atol, rel=1e-6)
@@ -259,19 +266,7 @@ def test_sampled_joint_total_redoes_a_batch_whose_scale_overflows(groups, compil
     logits = np.repeat(np.array([[-5.0], [5.0], [5.0], [5.0]], "float32"), 600, axis=1)
     s = np.array(groups, "int32")
     codes = np.ones_like(logits)
-    k = max(groups) + 1
-    total = lambda c, z: information.sampled_joint_total(c, s, z, s, k)  # noqa: E731
-    if compiled != "eager":
-        total = tf.function(total, jit_compile=compiled == "xla")
-    c, z = tf.constant(codes), tf.constant(logits)
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch([c, z])
-        value = total(c, z)
-    expected, expected_d_logits, expected_d_codes = _joint_total_float64(codes, s, logits, k)
-    # Values of thousands of bits: float32's 1e-7 relative rounding.
-    assert float(value) == pytest.approx(expected, abs=5e-5, rel=1e-6)
-    np.testing.assert_allclose(tape.gradient(value, z), expected_d_logits, atol=5e-5, rtol=3e-5)
-    np.testing.assert_allclose(tape.gradient(value, c), expected_d_codes, atol=5e-5, rtol=3e-5)
+    _assert_joint_total_matches_float64(codes, s, logits, max(groups) + 1, 5e-5, compiled)
 
 
 @pytest.mark.parametrize("wrong_scale", [90.0, -90.0], ids=["far-too-likely", "far-too-unlikely"])
@@ -287,18 +282,8 @@ def test_sampled_joint_total_with_wrong_code_logits_still_gives_the_exact_value(
     s = (np.arange(16) % 2).astype("int32")
     codes = (RNG.uniform(size=logits.shape) < 1 / (1 + np.exp(-logits))).astype("float32")
     wrong = np.where(codes > 0, wrong_scale, -wrong_scale).astype("float32")
-    total = lambda c, z: information.sampled_joint_total(c, s, z, s, 2, code_logits=wrong)  # noqa: E731
-    if compiled == "xla":
-        total = tf.function(total, jit_compile=True)
-    c, z = tf.constant(codes), tf.constant(logits)
-    with tf.GradientTape(persistent=True) as tape:
-        tape.watch([c, z])
-        value = total(c, z)
-    expected, expected_d_logits, expected_d_codes = _joint_total_float64(codes, s, logits, 2)
     # Log-likelihoods of ~-120 nats: float32 rounding of ~1e-5 nats per entry.
-    assert float(value) == pytest.approx(expected, abs=5e-5)
-    np.testing.assert_allclose(tape.gradient(value, z), expected_d_logits, atol=5e-5, rtol=3e-5)
-    np.testing.assert_allclose(tape.gradient(value, c), expected_d_codes, atol=5e-5, rtol=3e-5)
+    _assert_joint_total_matches_float64(codes, s, logits, 2, 5e-5, compiled, code_logits=wrong)
 
 
 @pytest.mark.parametrize("case", ["interior", "saturated", "absent-group"])
