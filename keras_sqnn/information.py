@@ -357,8 +357,8 @@ def _sampled_joint_total(
     code_groups = _one_hot_columns(sensitive, num_groups)  # (K, codes)
     reference_ids = ops.reshape(reference_sensitive, (-1,))
     groups_by_reference = _one_hot_columns(reference_ids, num_groups)  # (K, references)
-    # (transposed in matmuls, where the transpose folds into the matmul op)
-    reference_groups = ops.transpose(groups_by_reference)
+    # The same one-hot codes as rows (a second one-hot op costs less than a transpose).
+    reference_groups = ops.one_hot(reference_ids, num_groups, dtype="float32")
     group_sizes = ops.sum(groups_by_reference, axis=1)
     present = (group_sizes > 0.0)[:, None]
     log_shares = ops.log(ops.maximum(group_sizes, 1.0)) - ops.log(
@@ -379,18 +379,15 @@ def _sampled_joint_total(
         # the cond below, whose unused branch holds inf * 0 and tensors of unknown shape).
         codes, reference = ops.stop_gradient(codes), ops.stop_gradient(reference)
         logits = logits_from_probabilities(reference) if from_theta else reference
-        softplus = ops.softplus(logits)
+        normalizers = ops.sum(ops.softplus(logits), axis=1, keepdims=True)
         # Each code's log-likelihood under its own example: the scale of its exponentials.
         if code_logits is None:
-            own = ops.sum(codes * logits - softplus, axis=1)
+            own = ops.sum(codes * logits, axis=1, keepdims=True) - normalizers
         else:
-            own = ops.sum(codes * code_logits - ops.softplus(code_logits), axis=1)
+            own = ops.sum(codes * code_logits - ops.softplus(code_logits), axis=1, keepdims=True)
         # [z_r, -sum softplus(z_r), 1] . [t_j, 1, -own_j] = L[r, j] - own_j
-        codes_one_own = ops.concatenate([codes, ones, -own[:, None]], axis=1)
-        references = ops.concatenate(
-            [logits, -ops.sum(softplus, axis=1, keepdims=True), ops.ones_like(softplus[:, :1])],
-            axis=1,
-        )
+        codes_one_own = ops.concatenate([codes, ones, -own], axis=1)
+        references = ops.concatenate([logits, -normalizers, ops.ones_like(normalizers)], axis=1)
         scaled_log_lik = ops.matmul(references, ops.transpose(codes_one_own))
         weights = ops.exp(scaled_log_lik)
         sums = ops.matmul(groups_by_reference, weights)  # (K, codes)
@@ -403,7 +400,7 @@ def _sampled_joint_total(
         )
 
         def own_scale():
-            return weights, ops.where(present, own[None, :], _VERY_NEGATIVE), sums
+            return weights, ops.where(present, ops.reshape(own, (1, -1)), _VERY_NEGATIVE), sums
 
         def per_group_scale():
             # L itself (not scaled_log_lik + own, which loses float32 precision when `own`

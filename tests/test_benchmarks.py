@@ -43,3 +43,12 @@ def test_layer_cost_prints_the_four_passes():
         "+ joint MI (sampled)",
     ):
         assert re.search(re.escape(name) + r"\s+\d+\.\d / +\d+\.\d", output), output
+
+
+@pytest.mark.slow
+def test_compare_revisions_times_this_checkout_against_a_git_revision():
+    output = _run("compare_revisions.py", "--against", "HEAD", "--rounds", "2", "--steps", "2")
+    for estimator in ("bernoulli", "joint"):
+        assert re.search(
+            rf"{estimator}: ratio old \d+\.\d+, new \d+\.\d+; new / old \d+\.\d+", output
+        ), output

@@ -9,10 +9,10 @@ import tensorflow_probability as tfp
 
 SAMPLERS = ("philox", "tfp")
 
-# 2**-24: maps the top 24 random bits to a float32 in [0, 1) exactly.
-_UNIT_INTERVAL_SCALE = 1.0 / 16777216.0
 # tf.random.Algorithm.PHILOX.value, the id the raw stateless RNG ops take.
 _PHILOX = 1
+# 2**-24: maps the top 24 random bits to a float32 in [0, 1) exactly.
+_UNIT_INTERVAL_SCALE = 1.0 / 16777216.0
 
 
 def replica_stream() -> Any:
@@ -36,28 +36,33 @@ def _int32_seed(seed: Any, stream: Any = None) -> Any:
     return tf.random.experimental.stateless_fold_in(seed, tf.cast(stream, tf.int32))
 
 
-def philox_bits(shape: Any, seed: Any, stream: Any = None) -> Any:
-    """Uniform uint32 random bits of ``shape`` from the Philox-4x32-10 generator.
+def philox_key_counter(seed: Any, stream: Any = None) -> tuple[Any, Any]:
+    """The Philox-4x32-10 key and 128-bit start counter of a draw, as uint64 tensors.
 
     ``seed = (a, b)`` (int32 or int64) is used directly: ``a`` is the Philox key and ``b``
-    the high 64 bits of the 128-bit counter. The low 64 bits count the draws from
-    ``stream * 2**48`` on, so a draw of fewer than ``2**50`` words never reaches another
-    stream's block. A layer's ``SeedGenerator`` holds ``(seed, step)`` and the stream is the
-    replica id: the draws of two steps, or of two replicas in one step, never overlap.
-    Unlike ``tf.random.stateless_uniform(..., alg="philox")`` it does not scramble the seed
-    with an extra Philox call (about 15 ops per draw); the same op runs with and without
-    XLA and gives the same bits.
+    the high 64 bits of the counter. The low 64 bits count the draws from ``stream * 2**48``
+    on, so a draw of fewer than ``2**50`` words never reaches another stream's block. A
+    layer's ``SeedGenerator`` holds ``(seed, step)`` and the stream is the replica id: the
+    draws of two steps, or of two replicas in one step, never overlap. Unlike
+    ``tf.random.stateless_uniform(..., alg="philox")`` it does not scramble the seed with an
+    extra Philox call (about 15 ops per draw).
     """
     seed = tf.cast(seed, tf.uint64)
-    low = tf.zeros((), tf.uint64)
+    counter = seed * tf.constant([0, 1], tf.uint64)  # (0, b)
     if stream is not None:
         low = tf.cast(stream, tf.uint64) * tf.constant(2**48, tf.uint64)
+        counter = counter + low * tf.constant([1, 0], tf.uint64)
+    return seed[:1], counter
+
+
+def philox_bits(shape: Any, seed: Any, stream: Any = None) -> Any:
+    """Uniform uint32 random bits of ``shape`` from Philox (see :func:`philox_key_counter`).
+
+    The same op runs with and without XLA and gives the same bits.
+    """
+    key, counter = philox_key_counter(seed, stream)
     return tf.raw_ops.StatelessRandomUniformFullIntV2(
-        shape=shape,
-        key=seed[:1],
-        counter=tf.stack([low, seed[1]]),
-        alg=_PHILOX,
-        dtype=tf.uint32,
+        shape=shape, key=key, counter=counter, alg=_PHILOX, dtype=tf.uint32
     )
 
 
@@ -70,7 +75,8 @@ def bernoulli_sample(theta: Any, seed: Any, sampler: str = "philox", stream: Any
         sampler: ``"philox"`` draws 32-bit Philox words (:func:`philox_bits`) and compares
             their top 24 bits, as a float32 in [0, 1), with ``theta``. The bits are the same
             with and without XLA and on every device, so a seed gives the same samples
-            everywhere, and XLA compiles it to a fast kernel. ``"tfp"`` samples
+            everywhere, and XLA compiles it to a fast kernel. (TensorFlow's own uniform
+            kernel maps the bits to floats differently with and without XLA.) ``"tfp"`` samples
             ``tfp.distributions.Bernoulli(probs=theta)`` with the stateless seed (the same
             distribution, other bits); under XLA its uniform draw uses TF's ``auto_select``
             algorithm, about 10x slower on CPU, and differs from its non-XLA draw.

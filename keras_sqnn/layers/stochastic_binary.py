@@ -11,7 +11,9 @@ import tensorflow as tf
 from keras import ops
 
 from keras_sqnn import estimators
+from keras_sqnn.layers import in_place
 from keras_sqnn.layers.sampling import SAMPLERS, bernoulli_sample, replica_stream, straight_through
+from keras_sqnn.layers.scalar_mean import ScalarMean
 
 INFERENCE_MODES = ("expectation", "threshold", "sample")
 # Key of the seed generator's state among a layer's saved variables.
@@ -84,7 +86,7 @@ class StochasticBinaryMixin:
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Named per layer so that two layers never overwrite each other's log entry.
         self.mi_tracker = (
-            keras.metrics.Mean(name=f"{self.name}_mi") if self.mi_estimator is not None else None
+            ScalarMean(name=f"{self.name}_mi") if self.mi_estimator is not None else None
         )
 
     def save_own_variables(self, store: Any) -> None:
@@ -125,9 +127,20 @@ class StochasticBinaryMixin:
     def sample(self, theta: Any) -> Any:
         """A Bernoulli(theta) sample in float32, drawn with the layer's seed generator."""
         theta32 = tf.cast(theta, tf.float32)
-        return bernoulli_sample(
-            theta32, self.seed_generator.next(), self.sampler, stream=replica_stream()
-        )
+        return bernoulli_sample(theta32, self._next_seed(), self.sampler, stream=replica_stream())
+
+    def _next_seed(self) -> Any:
+        """The seed generator's state after moving it one step on: ``(seed, step)``.
+
+        ``SeedGenerator.next()`` moves the state the same way (it returns the state before
+        the step), in two reads, a copy and an assignment; here one in-place increment and
+        one read where that is safe (:mod:`keras_sqnn.layers.in_place`).
+        """
+        state = self.seed_generator.state
+        variable = in_place.tensorflow_variable(state)
+        if variable is None:
+            return self.seed_generator.next() + tf.constant([0, 1], state.dtype)
+        return variable.assign_add(tf.constant([0, 1], variable.dtype))
 
     def _stochastic_binary(self, logits: Any, sensitive: Any, training: Any) -> Any:
         theta = ops.sigmoid(logits)
@@ -176,21 +189,22 @@ class StochasticBinaryMixin:
         units = int(np.prod(theta32.shape[1:]))
         sensitive, valid = self._validated_sensitive(sensitive, theta32)
         # An inf input saturates theta at exactly 0 or 1 (a finite MI) while the kernel's
-        # gradient, inf * sigmoid'(inf) = inf * 0, is NaN: check the pre-activations.
-        # sum(z * 0) is 0 when every z is finite and NaN otherwise (inf * 0 = NaN; no
-        # overflow possible). check_numerics of such 0-or-NaN scalars: one cheap op per check
-        # that raises (in graph mode) with a message naming the layer.
-        nan_if_bad = tf.reduce_sum(logits32 * 0.0)
+        # gradient, inf * sigmoid'(inf) = inf * 0, is NaN: check the pre-activations. Their
+        # sum (kept out of autodiff) is NaN or inf if any of them is, and also when partial
+        # sums pass float32's range (3.4e38). check_numerics of such scalars: one cheap op
+        # per check that raises (in graph mode) with a message naming the layer.
+        logits_sum = tf.reduce_sum(tf.stop_gradient(logits32))
         checked = tf.debugging.check_numerics(
-            nan_if_bad,
+            logits_sum,
             f"Layer '{self.name}': the inputs reaching this layer are not finite (NaN or "
-            "inf), so its mutual-information term and gradient would not be either",
+            "inf) or too large (pre-activations summing past 3.4e38), so its "
+            "mutual-information term and gradient would not be finite either",
         )
+        nan_if_bad = logits_sum * 0.0
         if valid is not None:
-            nan_if_bad_ids = tf.where(valid, 0.0, float("nan"))
-            nan_if_bad = nan_if_bad + nan_if_bad_ids
+            nan_if_bad = nan_if_bad + tf.where(valid, 0.0, float("nan"))
             checked = tf.debugging.check_numerics(
-                checked + nan_if_bad_ids,  # (after the first check: its message comes first)
+                checked * 0.0 + nan_if_bad,  # (after the first check: its message comes first)
                 f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
                 f"(num_groups={self.num_groups}), one per example (the inputs' batch size). "
                 "Received other values or another batch size; run the model eagerly "
@@ -210,6 +224,8 @@ class StochasticBinaryMixin:
         # (A `where`, not a sum: the MI's gradient must be 0 too, not that of the batch with
         # the bad examples left out.)
         mi = tf.where(tf.math.is_nan(nan_if_bad), nan_if_bad, mi)
+        # Checked inputs can still overflow inside an estimator (e.g. pre-activations near
+        # 1e38 in the joint one's softplus sums): one more scalar check.
         mi = tf.debugging.check_numerics(
             mi, f"Layer '{self.name}': the mutual-information term is not finite (NaN or inf)"
         )

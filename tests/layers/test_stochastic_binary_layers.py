@@ -279,3 +279,54 @@ def test_philox_bits_are_reproducible_uniform_and_differ_between_steps():
     assert abs(uniform.mean() - 0.5) < 0.023
     bit_means = ((first[:, None] >> np.arange(32, dtype=np.uint32)) & 1).mean(axis=0)
     assert np.all(np.abs(bit_means - 0.5) < 0.04)
+
+
+def test_philox_key_counter_layout_and_replica_streams():
+    from keras_sqnn.layers.sampling import philox_bits, philox_key_counter
+
+    key, counter = philox_key_counter(tf.constant([-3, 11], tf.int64), stream=2)
+    # Key: the seed (int64 -3 wraps to 2**64 - 3); counter: (stream * 2**48, step).
+    np.testing.assert_array_equal(key.numpy(), np.array([2**64 - 3], np.uint64))
+    np.testing.assert_array_equal(counter.numpy(), np.array([2 * 2**48, 11], np.uint64))
+    direct = tf.raw_ops.StatelessRandomUniformFullIntV2(
+        shape=[64], key=key, counter=counter, alg=1, dtype=tf.uint32
+    )
+    seed = tf.constant([-3, 11], tf.int64)
+    np.testing.assert_array_equal(philox_bits([64], seed, stream=2).numpy(), direct.numpy())
+    # Replica 0's stream is the stream of a run without replicas; replica 1's is another.
+    np.testing.assert_array_equal(
+        philox_bits([64], seed, stream=0).numpy(), philox_bits([64], seed).numpy()
+    )
+    assert not np.array_equal(
+        philox_bits([64], seed, stream=1).numpy(), philox_bits([64], seed).numpy()
+    )
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_each_training_call_moves_the_seed_generator_one_step(graph):
+    from keras_sqnn.layers.sampling import bernoulli_sample
+
+    layer = StochasticBinaryDense(8, seed=5)
+    x = _inputs((16, 3))
+    layer.build(x.shape)
+    call = tf.function(lambda x: layer(x, training=True)) if graph else layer.__call__
+    theta = layer.probabilities(x)
+    for step in (1, 2, 3):
+        codes = call(x) if graph else call(x, training=True)
+        # The state after the call is (seed, step), and the call drew with that state.
+        np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [5, step])
+        expected = bernoulli_sample(theta, tf.constant([5, step], tf.int64))
+        np.testing.assert_array_equal(codes.numpy(), expected.numpy())
+
+
+def test_stateless_call_draws_like_call_and_leaves_the_seed_state_alone():
+    layer = StochasticBinaryDense(8, seed=5)
+    x = _inputs((16, 3))
+    layer.build(x.shape)
+    codes, non_trainable = layer.stateless_call(
+        layer.trainable_variables, layer.non_trainable_variables, x, training=True
+    )
+    np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [5, 0])
+    stepped = [np.asarray(v) for v in non_trainable if np.asarray(v).dtype == np.int64]
+    np.testing.assert_array_equal(stepped, [[5, 1]])
+    np.testing.assert_array_equal(np.asarray(codes), layer(x, training=True).numpy())

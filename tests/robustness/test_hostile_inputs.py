@@ -96,6 +96,25 @@ def test_non_finite_features_stop_fit_before_any_weight_changes(value):
     _assert_fit_fails_before_any_weight_changes(x, s, y, match="Layer 'sbd'.*not finite")
 
 
+@pytest.mark.parametrize("graph", [False, True])
+def test_finite_inputs_that_overflow_inside_the_joint_estimator_name_the_layer(graph):
+    # Pre-activations of +-1.8e38 sum to 0, so the input check passes, but one row's
+    # softplus sum overflows inside the sampled joint estimator (inf - inf = NaN).
+    layer = StochasticBinaryDense(
+        16,
+        mi_estimator=JointMutualInformation(max_exact_units=4),
+        kernel_initializer="identity",
+        bias_initializer="zeros",
+        name="sbd",
+    )
+    x = np.zeros((64, 16), "float32")
+    x[0, :2], x[32, :2] = 1.8e38, -1.8e38
+    s = np.arange(64) % 2
+    call = tf.function(lambda x: layer(x, sensitive=s, training=True)) if graph else None
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Layer 'sbd'.*not finite"):
+        call(x) if graph else layer(x, sensitive=s, training=True)
+
+
 def test_bad_batches_under_xla_give_a_nan_loss():
     # XLA compiles runtime checks out (tf.debugging.Assert, check_numerics), so a
     # jit-compiled step cannot raise. The documented behaviour is a NaN MI, hence a NaN loss
