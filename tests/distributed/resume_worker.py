@@ -76,8 +76,25 @@ def main(config: dict) -> None:
         )
     if config.get("kill_at"):
         callbacks.append(KillAt(*config["kill_at"], marker=config["marker"]))
+    initial_epoch = 0
+    if config.get("replay"):
+        # What a resume from a mid-epoch backup does, in one process: train `epochs` epochs
+        # and `batches` batches (what the backup holds), then restart at the next epoch's
+        # first batch.
+        initial_epoch, batches = config["replay"]
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=initial_epoch, shuffle=False, verbose=0)
+        rows = batches * BATCH_SIZE
+        head = {key: value[:rows] for key, value in x.items()}
+        model.fit(head, y[:rows], batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
     history = model.fit(
-        x, y, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=False, verbose=0, callbacks=callbacks
+        x,
+        y,
+        batch_size=BATCH_SIZE,
+        initial_epoch=initial_epoch,
+        epochs=EPOCHS,
+        shuffle=False,
+        verbose=0,
+        callbacks=callbacks,
     )
     np.savez(
         config["out"],
