@@ -26,13 +26,11 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from step_time import batched_data, build_model  # noqa: E402  (this script's folder)
 
 from keras_sqnn.layers import StochasticBinaryDense  # noqa: E402
 
-BATCH, FEATURES, HIDDEN, UNITS = 256, 100, 64, 32
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,21 +60,6 @@ def import_revision(revision: str, directory: Path) -> Any:
     return importlib.import_module(f"{name}.layers")
 
 
-def build_model(layer_class: Any, estimator: str | None, jit_compile: bool) -> keras.Model:
-    keras.utils.set_random_seed(0)
-    x_in = keras.Input((FEATURES,), name="features")
-    s_in = keras.Input((), dtype="int32", name="sensitive")
-    h = keras.layers.Dense(HIDDEN, activation="relu")(x_in)
-    if layer_class is None:
-        t = keras.layers.Dense(UNITS, activation="sigmoid")(h)
-    else:
-        t = layer_class(UNITS, mi_estimator=estimator, gamma=0.1, seed=0)(h, sensitive=s_in)
-    out = keras.layers.Dense(1, activation="sigmoid")(t)
-    model = keras.Model({"features": x_in, "sensitive": s_in}, out)
-    model.compile("adam", "binary_crossentropy", jit_compile=jit_compile)
-    return model
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", required=True, help="git revision to compare with")
@@ -88,15 +71,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         old_layers = import_revision(args.against, Path(directory))
         classes = {"old": old_layers.StochasticBinaryDense, "new": StochasticBinaryDense}
-        models = {"sigmoid": build_model(None, None, args.jit)}
+        models = {"sigmoid": build_model("sigmoid", args.jit)}
         for estimator in args.estimators:
             for version, layer_class in classes.items():
-                models[f"{version} {estimator}"] = build_model(layer_class, estimator, args.jit)
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(8, BATCH, FEATURES)).astype("float32")
-        s = rng.integers(0, 2, (8, BATCH)).astype("int32")
-        y = rng.integers(0, 2, (8, BATCH)).astype("float32")
-        data = tf.data.Dataset.from_tensor_slices(({"features": x, "sensitive": s}, y)).repeat()
+                models[f"{version} {estimator}"] = build_model(estimator, args.jit, layer_class)
+        data = batched_data()
         for model in models.values():
             model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)  # trace, warm up
         iterators = {kind: iter(data) for kind in models}

@@ -40,7 +40,10 @@ KINDS = ("sigmoid", "bernoulli", "joint")
 TARGETS = {"bernoulli": 1.10, "joint": 1.5}
 
 
-def _model(kind: str, jit_compile: bool) -> keras.Model:
+def build_model(
+    kind: str, jit_compile: bool, layer_class: Any = StochasticBinaryDense
+) -> keras.Model:
+    """The MLP with a sigmoid Dense (``kind="sigmoid"``) or ``layer_class`` with MI ``kind``."""
     keras.utils.set_random_seed(0)
     x_in = keras.Input((FEATURES,), name="features")
     s_in = keras.Input((), dtype="int32", name="sensitive")
@@ -48,11 +51,24 @@ def _model(kind: str, jit_compile: bool) -> keras.Model:
     if kind == "sigmoid":
         t = keras.layers.Dense(UNITS, activation="sigmoid")(h)
     else:
-        t = StochasticBinaryDense(UNITS, mi_estimator=kind, gamma=0.1, seed=0)(h, sensitive=s_in)
+        t = layer_class(UNITS, mi_estimator=kind, gamma=0.1, seed=0)(h, sensitive=s_in)
     out = keras.layers.Dense(1, activation="sigmoid")(t)
     model = keras.Model({"features": x_in, "sensitive": s_in}, out)
     model.compile("adam", "binary_crossentropy", jit_compile=jit_compile)
     return model
+
+
+def batched_data() -> tf.data.Dataset:
+    """8 random batches, repeated: ``({"features", "sensitive"}, y)``.
+
+    Batches are cut once here: slicing and re-batching 256 examples per step in tf.data kept
+    one of this machine's two cores busy, competing with the step being timed.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, BATCH, FEATURES)).astype("float32")
+    s = rng.integers(0, 2, (8, BATCH)).astype("int32")
+    y = rng.integers(0, 2, (8, BATCH)).astype("float32")
+    return tf.data.Dataset.from_tensor_slices(({"features": x, "sensitive": s}, y)).repeat()
 
 
 def _seconds_per_step(model: keras.Model, data: Any, steps: int) -> float:
@@ -71,7 +87,7 @@ def measure(
     jit_compile: bool, data: tf.data.Dataset, rounds: int, steps: int, through_fit: bool
 ) -> dict:
     """Per-round step times (seconds) of the three models, interleaved."""
-    models = {kind: _model(kind, jit_compile) for kind in KINDS}
+    models = {kind: build_model(kind, jit_compile) for kind in KINDS}
     for model in models.values():
         model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)  # trace, compile, warm up
     inputs = {kind: data if through_fit else iter(data) for kind in KINDS}
@@ -99,22 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.intra_op_threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(BATCH * 8, FEATURES)).astype("float32")
-    s = rng.integers(0, 2, len(x)).astype("int32")
-    y = rng.integers(0, 2, len(x)).astype("float32")
-    # Batches are cut once here: slicing and re-batching 256 examples per step in tf.data
-    # kept one of this machine's two cores busy, competing with the step being timed.
-    batches = len(x) // BATCH
-    data = tf.data.Dataset.from_tensor_slices(
-        (
-            {
-                "features": x.reshape(batches, BATCH, FEATURES),
-                "sensitive": s.reshape(batches, BATCH),
-            },
-            y.reshape(batches, BATCH),
-        )
-    ).repeat()
+    data = batched_data()
     threads = args.intra_op_threads or "default"
     timer = "fit calls" if args.through_fit else "train_function calls"
     print(f"{args.rounds} rounds x {args.steps} steps ({timer}), intra-op threads: {threads}")

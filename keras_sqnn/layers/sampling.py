@@ -9,10 +9,10 @@ import tensorflow_probability as tfp
 
 SAMPLERS = ("philox", "tfp")
 
-# tf.random.Algorithm.PHILOX.value, the id the raw stateless RNG ops take.
-_PHILOX = 1
 # 2**-24: maps the top 24 random bits to a float32 in [0, 1) exactly.
 _UNIT_INTERVAL_SCALE = 1.0 / 16777216.0
+# tf.random.Algorithm.PHILOX.value, the id the raw stateless RNG ops take.
+_PHILOX = 1
 
 
 def replica_stream() -> Any:

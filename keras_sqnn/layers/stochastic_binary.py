@@ -202,9 +202,10 @@ class StochasticBinaryMixin:
         )
         nan_if_bad = logits_sum * 0.0
         if valid is not None:
-            nan_if_bad = nan_if_bad + tf.where(valid, 0.0, float("nan"))
+            nan_if_bad_ids = tf.where(valid, 0.0, float("nan"))
+            nan_if_bad = nan_if_bad + nan_if_bad_ids
             checked = tf.debugging.check_numerics(
-                checked * 0.0 + nan_if_bad,  # (after the first check: its message comes first)
+                checked * 0.0 + nan_if_bad_ids,  # (after the first check: its message first)
                 f"Layer '{self.name}': expected `sensitive` values in [0, {self.num_groups}) "
                 f"(num_groups={self.num_groups}), one per example (the inputs' batch size). "
                 "Received other values or another batch size; run the model eagerly "
