@@ -20,14 +20,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from step_time import batched_data, build_model  # noqa: E402  (this script's folder)
+from step_time import batched_data, build_model, time_interleaved  # noqa: E402  (this script's folder)
 
 from keras_sqnn.layers import StochasticBinaryDense  # noqa: E402
 
@@ -75,20 +74,7 @@ def main() -> None:
         for estimator in args.estimators:
             for version, layer_class in classes.items():
                 models[f"{version} {estimator}"] = build_model(estimator, args.jit, layer_class)
-        data = batched_data()
-        for model in models.values():
-            model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)  # trace, warm up
-        iterators = {kind: iter(data) for kind in models}
-        kinds = list(models)
-        times: dict[str, list[float]] = {kind: [] for kind in kinds}
-        for round_index in range(args.rounds):
-            shift = round_index % len(kinds)
-            for kind in kinds[shift:] + kinds[:shift]:
-                started = time.perf_counter()
-                for _ in range(args.steps):
-                    models[kind].train_function(iterators[kind])
-                times[kind].append((time.perf_counter() - started) / args.steps)
-    arrays = {kind: np.array(values) for kind, values in times.items()}
+        arrays = time_interleaved(models, batched_data(), args.rounds, args.steps)
     base = arrays["sigmoid"]
     print(
         f"jit_compile={args.jit}, against {args.against}: sigmoid Dense "

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -44,15 +45,23 @@ def build_model(
     kind: str, jit_compile: bool, layer_class: Any = StochasticBinaryDense
 ) -> keras.Model:
     """The MLP with a sigmoid Dense (``kind="sigmoid"``) or ``layer_class`` with MI ``kind``."""
+    if kind == "sigmoid":
+        return build_mlp(
+            lambda h, s: keras.layers.Dense(UNITS, activation="sigmoid")(h), jit_compile
+        )
+    return build_mlp(
+        lambda h, s: layer_class(UNITS, mi_estimator=kind, gamma=0.1, seed=0)(h, sensitive=s),
+        jit_compile,
+    )
+
+
+def build_mlp(middle: Callable[[Any, Any], Any], jit_compile: bool) -> keras.Model:
+    """features -> Dense(64, relu) -> ``middle(h, sensitive)`` -> Dense(1, sigmoid), compiled."""
     keras.utils.set_random_seed(0)
     x_in = keras.Input((FEATURES,), name="features")
     s_in = keras.Input((), dtype="int32", name="sensitive")
     h = keras.layers.Dense(HIDDEN, activation="relu")(x_in)
-    if kind == "sigmoid":
-        t = keras.layers.Dense(UNITS, activation="sigmoid")(h)
-    else:
-        t = layer_class(UNITS, mi_estimator=kind, gamma=0.1, seed=0)(h, sensitive=s_in)
-    out = keras.layers.Dense(1, activation="sigmoid")(t)
+    out = keras.layers.Dense(1, activation="sigmoid")(middle(h, s_in))
     model = keras.Model({"features": x_in, "sensitive": s_in}, out)
     model.compile("adam", "binary_crossentropy", jit_compile=jit_compile)
     return model
@@ -88,15 +97,27 @@ def measure(
 ) -> dict:
     """Per-round step times (seconds) of the three models, interleaved."""
     models = {kind: build_model(kind, jit_compile) for kind in KINDS}
+    return time_interleaved(models, data, rounds, steps, through_fit)
+
+
+def time_interleaved(
+    models: dict[str, keras.Model],
+    data: tf.data.Dataset,
+    rounds: int,
+    steps: int,
+    through_fit: bool = False,
+) -> dict[str, np.ndarray]:
+    """Per-round seconds per step of each model, in rounds whose order rotates."""
     for model in models.values():
         model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)  # trace, compile, warm up
-    inputs = {kind: data if through_fit else iter(data) for kind in KINDS}
-    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    inputs = {name: data if through_fit else iter(data) for name in models}
+    names = list(models)
+    times: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(rounds):
-        shift = round_index % len(KINDS)
-        for kind in KINDS[shift:] + KINDS[:shift]:
-            times[kind].append(_seconds_per_step(models[kind], inputs[kind], steps))
-    return {kind: np.array(values) for kind, values in times.items()}
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(_seconds_per_step(models[name], inputs[name], steps))
+    return {name: np.array(values) for name, values in times.items()}
 
 
 def main() -> None:

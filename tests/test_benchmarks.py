@@ -52,3 +52,41 @@ def test_compare_revisions_times_this_checkout_against_a_git_revision():
         assert re.search(
             rf"{estimator}: ratio old \d+\.\d+, new \d+\.\d+; new / old \d+\.\d+", output
         ), output
+
+
+@pytest.mark.slow
+def test_overhead_breakdown_prints_every_variant_with_and_without_xla():
+    output = _run("overhead_breakdown.py", "--rounds", "2", "--steps", "2")
+    for jit in ("False", "True"):
+        assert re.search(rf"jit_compile={jit}: sigmoid Dense \(baseline\) \d+\.\d+ ms/step", output)
+    for name in (
+        "1. Dense + separate sigmoid",
+        "2. stochastic layer, no MI",
+        "3. BinaryBernoulli MI, codes not sampled",
+        "4. (a) BinaryBernoulli MI, sampled codes",
+        "5. (b) joint MI, sampled codes",
+    ):
+        lines = [line for line in output.splitlines() if name in line]
+        assert len(lines) == 2, output  # one per jit_compile setting
+        for line in lines:
+            assert re.search(r"ratio \d+\.\d+ \[IQR \d+\.\d+-\d+\.\d+\]", line), line
+
+
+def test_threshold_codes_layer_of_the_breakdown_draws_no_random_numbers():
+    """Line 3 of overhead_breakdown.py must leave out the sampling and nothing else."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from overhead_breakdown import ThresholdCodesDense
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    import numpy as np
+
+    layer = ThresholdCodesDense(4, mi_estimator="bernoulli", gamma=0.1, seed=0)
+    x = np.array([[3.0, -3.0, 0.5, -0.5]], "float32")
+    layer.build(x.shape)
+    layer.kernel.assign(np.eye(4, dtype="float32"))
+    seed_state = np.asarray(layer.seed_generator.state).copy()
+    codes = layer(x, sensitive=np.array([0]), training=True)
+    np.testing.assert_array_equal(np.asarray(codes), [[1.0, 0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(np.asarray(layer.seed_generator.state), seed_state)
+    assert len(layer.losses) == 1  # the MI term is still added

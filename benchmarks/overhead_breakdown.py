@@ -1,0 +1,94 @@
+"""Where a stochastic layer's step time goes: step_time.py's MLP with one part added at a time.
+
+Same MLP, data and timing as ``step_time.py`` (interleaved rounds of ``train_function``
+calls, each round's ratio taken against the sigmoid-``Dense`` baseline of the same round),
+with these middle layers:
+
+1. ``Dense(32)`` then ``Activation("sigmoid")``: the sigmoid as an op of its own (the
+   baseline's sigmoid is fused into its matmul; the stochastic layers' is not);
+2. ``StochasticBinaryDense(32)`` without MI: 1 + seed step, Philox draw, Bernoulli
+   comparison and straight-through estimator;
+3. ``StochasticBinaryDense(32)`` with the BinaryBernoulli MI but codes thresholded at 0.5
+   instead of sampled: 1 + the MI term, its input checks and its logged metric;
+4. (a) of ``step_time.py``: 2 and 3 together, the BinaryBernoulli MI with sampled codes;
+5. (b) of ``step_time.py``: the joint MI with sampled codes.
+
+Printed per line: the median round ratio to the baseline [interquartile range].
+
+    .venv/bin/python benchmarks/overhead_breakdown.py [--rounds 200] [--steps 10]
+        [--intra-op-threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from step_time import UNITS, batched_data, build_mlp, time_interleaved  # noqa: E402
+
+from keras_sqnn.layers import StochasticBinaryDense  # noqa: E402
+
+
+class ThresholdCodesDense(StochasticBinaryDense):
+    """StochasticBinaryDense whose training codes are ``theta >= 0.5``: no random draw."""
+
+    def sample(self, theta: Any) -> Any:
+        return tf.cast(tf.cast(theta, tf.float32) >= 0.5, tf.float32)
+
+
+def _stochastic(layer_class: Any, mi_estimator: str | None) -> Any:
+    def middle(h: Any, sensitive: Any) -> Any:
+        layer = layer_class(UNITS, mi_estimator=mi_estimator, gamma=0.1, seed=0)
+        return layer(h, sensitive=sensitive)
+
+    return middle
+
+
+MIDDLES = {
+    "sigmoid Dense (baseline)": lambda h, s: keras.layers.Dense(UNITS, activation="sigmoid")(h),
+    "1. Dense + separate sigmoid": lambda h, s: keras.layers.Activation("sigmoid")(
+        keras.layers.Dense(UNITS)(h)
+    ),
+    "2. stochastic layer, no MI": _stochastic(StochasticBinaryDense, None),
+    "3. BinaryBernoulli MI, codes not sampled": _stochastic(ThresholdCodesDense, "bernoulli"),
+    "4. (a) BinaryBernoulli MI, sampled codes": _stochastic(StochasticBinaryDense, "bernoulli"),
+    "5. (b) joint MI, sampled codes": _stochastic(StochasticBinaryDense, "joint"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=10, help="training steps per round")
+    parser.add_argument(
+        "--intra-op-threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra-op threads for every model (0: TensorFlow's default)",
+    )
+    args = parser.parse_args()
+    if args.intra_op_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    data = batched_data()
+    baseline = next(iter(MIDDLES))
+    for jit in (False, True):
+        models = {name: build_mlp(middle, jit) for name, middle in MIDDLES.items()}
+        times = time_interleaved(models, data, args.rounds, args.steps)
+        print(
+            f"jit_compile={jit}: {baseline} {np.median(times[baseline]) * 1e3:.3f} ms/step, "
+            f"{args.rounds} rounds x {args.steps} steps"
+        )
+        for name in list(MIDDLES)[1:]:
+            ratios = times[name] / times[baseline]
+            low, high = np.percentile(ratios, [25, 75])
+            print(f"  {name:<45} ratio {np.median(ratios):.3f} [IQR {low:.2f}-{high:.2f}]")
+
+
+if __name__ == "__main__":
+    main()
