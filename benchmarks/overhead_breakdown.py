@@ -4,13 +4,14 @@ Same MLP, data and timing as ``step_time.py`` (interleaved rounds of ``train_fun
 calls, each round's ratio taken against the sigmoid-``Dense`` baseline of the same round),
 with these middle layers:
 
-1. ``Dense(32)`` then ``Activation("sigmoid")``: the sigmoid as an op of its own (the
-   baseline's sigmoid is fused into its matmul; the stochastic layers' is not);
-2. ``StochasticBinaryDense(32)`` without MI: 1 + seed step, Philox draw, Bernoulli
-   comparison and straight-through estimator;
+1. the baseline again: a control (two copies of one model differ by a few percent; read
+   the other lines against this one, not against 1.00);
+2. ``StochasticBinaryDense(32)`` without MI: the layer with its seed step, Philox draw,
+   Bernoulli comparison and straight-through estimator;
 3. ``StochasticBinaryDense(32)`` with the BinaryBernoulli MI but codes thresholded at 0.5
-   instead of sampled: 1 + the MI term, its input checks and its logged metric;
-4. (a) of ``step_time.py``: 2 and 3 together, the BinaryBernoulli MI with sampled codes;
+   instead of sampled: the layer with the MI term, its input checks and its logged metric,
+   without the random draw;
+4. (a) of ``step_time.py``: line 3 plus the random draw;
 5. (b) of ``step_time.py``: the joint MI with sampled codes.
 
 Printed per line: the median round ratio to the baseline [interquartile range].
@@ -52,9 +53,7 @@ def _stochastic(layer_class: Any, mi_estimator: str | None) -> Any:
 
 MIDDLES = {
     "sigmoid Dense (baseline)": lambda h, s: keras.layers.Dense(UNITS, activation="sigmoid")(h),
-    "1. Dense + separate sigmoid": lambda h, s: keras.layers.Activation("sigmoid")(
-        keras.layers.Dense(UNITS)(h)
-    ),
+    "1. baseline again (control)": lambda h, s: keras.layers.Dense(UNITS, activation="sigmoid")(h),
     "2. stochastic layer, no MI": _stochastic(StochasticBinaryDense, None),
     "3. BinaryBernoulli MI, codes not sampled": _stochastic(ThresholdCodesDense, "bernoulli"),
     "4. (a) BinaryBernoulli MI, sampled codes": _stochastic(StochasticBinaryDense, "bernoulli"),
@@ -77,6 +76,7 @@ def main() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
     data = batched_data()
     baseline = next(iter(MIDDLES))
+    print(f"intra-op threads: {args.intra_op_threads or 'default'}")
     for jit in (False, True):
         models = {name: build_mlp(middle, jit) for name, middle in MIDDLES.items()}
         times = time_interleaved(models, data, args.rounds, args.steps)

@@ -58,9 +58,11 @@ def test_compare_revisions_times_this_checkout_against_a_git_revision():
 def test_overhead_breakdown_prints_every_variant_with_and_without_xla():
     output = _run("overhead_breakdown.py", "--rounds", "2", "--steps", "2")
     for jit in ("False", "True"):
-        assert re.search(rf"jit_compile={jit}: sigmoid Dense \(baseline\) \d+\.\d+ ms/step", output)
+        assert re.search(
+            rf"jit_compile={jit}: sigmoid Dense \(baseline\) \d+\.\d+ ms/step", output
+        ), output
     for name in (
-        "1. Dense + separate sigmoid",
+        "1. baseline again (control)",
         "2. stochastic layer, no MI",
         "3. BinaryBernoulli MI, codes not sampled",
         "4. (a) BinaryBernoulli MI, sampled codes",
@@ -82,11 +84,15 @@ def test_threshold_codes_layer_of_the_breakdown_draws_no_random_numbers():
     import numpy as np
 
     layer = ThresholdCodesDense(4, mi_estimator="bernoulli", gamma=0.1, seed=0)
-    x = np.array([[3.0, -3.0, 0.5, -0.5]], "float32")
+    x = np.array([[3.0, -3.0, 0.5, -0.5], [-3.0, 3.0, -0.5, 0.5]], "float32")
     layer.build(x.shape)
     layer.kernel.assign(np.eye(4, dtype="float32"))
     seed_state = np.asarray(layer.seed_generator.state).copy()
-    codes = layer(x, sensitive=np.array([0]), training=True)
-    np.testing.assert_array_equal(np.asarray(codes), [[1.0, 0.0, 1.0, 0.0]])
+    codes = layer(x, sensitive=np.array([0, 1]), training=True)
+    np.testing.assert_array_equal(np.asarray(codes), [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]])
     np.testing.assert_array_equal(np.asarray(layer.seed_generator.state), seed_state)
-    assert len(layer.losses) == 1  # the MI term is still added
+    # The MI term is still added (the two examples' groups differ, so it is positive) and logged.
+    assert len(layer.losses) == 1
+    mi = float(layer.losses[0]) / 0.1
+    assert mi > 0.1
+    np.testing.assert_allclose(np.asarray(layer.mi_tracker.total_and_count), [mi, 1.0], rtol=1e-6)
