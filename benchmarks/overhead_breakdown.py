@@ -1,4 +1,4 @@
-"""Where a stochastic layer's step time goes: step_time.py's MLP with one part added at a time.
+"""Where a stochastic layer's step time goes: step_time.py's MLP with its parts in turn.
 
 Same MLP, data and timing as ``step_time.py`` (interleaved rounds of ``train_function``
 calls, each round's ratio taken against the sigmoid-``Dense`` baseline of the same round),

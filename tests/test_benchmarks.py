@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -81,8 +82,6 @@ def test_threshold_codes_layer_of_the_breakdown_draws_no_random_numbers():
         from overhead_breakdown import ThresholdCodesDense
     finally:
         sys.path.remove(str(BENCHMARKS))
-    import numpy as np
-
     layer = ThresholdCodesDense(4, mi_estimator="bernoulli", gamma=0.1, seed=0)
     x = np.array([[3.0, -3.0, 0.5, -0.5], [-3.0, 3.0, -0.5, 0.5]], "float32")
     layer.build(x.shape)
