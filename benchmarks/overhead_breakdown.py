@@ -31,7 +31,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from step_time import UNITS, batched_data, build_mlp, time_interleaved  # noqa: E402
+from step_time import (  # noqa: E402
+    UNITS,
+    batched_data,
+    build_mlp,
+    parse_timing_arguments,
+    time_interleaved,
+)
 
 from keras_sqnn.layers import StochasticBinaryDense  # noqa: E402
 
@@ -62,18 +68,7 @@ MIDDLES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--steps", type=int, default=10, help="training steps per round")
-    parser.add_argument(
-        "--intra-op-threads",
-        type=int,
-        default=0,
-        help="TensorFlow intra-op threads for every model (0: TensorFlow's default)",
-    )
-    args = parser.parse_args()
-    if args.intra_op_threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    args = parse_timing_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     data = batched_data()
     baseline = next(iter(MIDDLES))
     print(f"intra-op threads: {args.intra_op_threads or 'default'}")

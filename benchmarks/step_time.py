@@ -120,13 +120,10 @@ def time_interleaved(
     return {name: np.array(values) for name, values in times.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_timing_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Add ``--rounds``, ``--steps`` and ``--intra-op-threads``, parse, and apply the threads."""
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--steps", type=int, default=10, help="training steps per round")
-    parser.add_argument(
-        "--through-fit", action="store_true", help="time whole `fit` calls of --steps steps"
-    )
     parser.add_argument(
         "--intra-op-threads",
         type=int,
@@ -136,6 +133,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.intra_op_threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    return args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--through-fit", action="store_true", help="time whole `fit` calls of --steps steps"
+    )
+    args = parse_timing_arguments(parser)
     data = batched_data()
     threads = args.intra_op_threads or "default"
     timer = "fit calls" if args.through_fit else "train_function calls"
