@@ -220,7 +220,7 @@ def biased_mnist(args: argparse.Namespace) -> Any:
     """Run Table 1 at each rho; write results/biased_mnist/table1.csv."""
     import pandas as pd
 
-    from keras_sqnn.biased_mnist_experiment import run_biased_mnist
+    from keras_sqnn.experiments.biased_mnist import run_biased_mnist
 
     rows = []
     for rho in args.rho:

@@ -2,7 +2,7 @@
 
 - `build_vanilla_classifier`: the SQNN classifier without the stochastic layer and without
   a fairness term (the vanilla CNN of the Biased-MNIST experiment is
-  `keras_sqnn.biased_mnist_experiment.build_mnist_classifier("vanilla")`).
+  `keras_sqnn.experiments.biased_mnist.build_mnist_classifier("vanilla")`).
 - `AdversarialClassifier` (`build_adversarial_classifier`): AdvCls (Xie et al. 2017), an
   adversary predicting S through a `GradientReversal` layer.
 - `VariationalFairAutoencoder` (`build_vfae`): the VFAE (Louizos et al. 2016) with its MMD

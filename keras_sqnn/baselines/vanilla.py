@@ -1,7 +1,7 @@
 """The vanilla network: the SQNN classifier without its stochastic layer or fairness term.
 
 The vanilla CNN of the Biased-MNIST experiment is
-``keras_sqnn.biased_mnist_experiment.build_mnist_classifier("vanilla")``.
+``keras_sqnn.experiments.biased_mnist.build_mnist_classifier("vanilla")``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_sqnn.biased_mnist_experiment import (
+from keras_sqnn.experiments.biased_mnist import (
     METHODS,
     MnistProtocol,
     build_mnist_classifier,
