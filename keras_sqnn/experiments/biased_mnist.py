@@ -1,153 +1,628 @@
 """The paper's Biased-MNIST experiment (Table 1): accuracy on colour-unbiased test images.
 
 Training images have a background in their class colour with probability ``rho``; the test
-images (the ReBias "unbiased" split) have random background colours, so a network that
-learnt the colour shortcut fails on them. The SQNN puts a stochastic binary convolution
-first and penalises the information its feature maps carry about the background colour
-S (10 groups); Vanilla is the same network with a deterministic sigmoid convolution.
+images (the ReBias "unbiased" split, ``rho = 0.1``) have colours independent of the digit,
+so a network that learnt the colour shortcut fails on them.
 
-Architecture (AlexNet-like, small enough for a CPU): [stochastic binary | sigmoid]
-Conv2D(16, 3, stride 2) -> Conv2D(32, 3, ReLU) -> MaxPool -> Conv2D(64, 3, ReLU) ->
-GlobalAveragePooling -> Dense(10, softmax). Adam, sparse categorical cross-entropy weighted
-by ``1 - gamma`` (:class:`keras_sqnn.losses.TradeoffLoss`).
+The network is ReBias' ``SimpleConvNet`` (Bahng et al. 2020, ``models/mnist_models.py``):
+``len(filters)`` blocks of Conv2D(padding same) -> BatchNormalization -> ReLU, global
+average pooling, Dense(10); Kaiming-normal (fan-out) convolution kernels; inputs scaled
+to ``(x / 255 - 0.5) / 0.5`` inside the model. The SQNN variants put
+:class:`keras_sqnn.layers.StochasticBinaryConv2D` (its Bernoulli codes are the block's
+activation, so the block has no BatchNormalization and ReLU) in place of the first, the
+last or all blocks, and penalise the information its codes carry about the background
+colour (10 groups).
+
+Two budgets (:meth:`MnistProtocol.named`):
+
+- ``paper``: ReBias exactly: 16/32/64/128 channels, kernel 7, 28 x 28 inputs, Adam 1e-3
+  with (coupled, PyTorch-style) weight decay 1e-4, learning rate x 0.1 every 20 epochs,
+  batch 256, 80 epochs on all 60,000 training images (a GPU: about 21 h on 2 CPU cores).
+- ``cpu``: a protocol chosen on a validation split held out from the MNIST training
+  images (:func:`validation_split`) that runs in under 30 minutes per model on 2 CPU
+  cores; see docs/BIASED_MNIST.md.
 """
 
 from __future__ import annotations
 
+import csv
+import math
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from keras_sqnn.datasets._dataset import Dataset
+from keras_sqnn.datasets.biased_mnist import (
+    COLOUR_NAMES,
+    assign_colours,
+    check_rho,
+    colourize,
+    fetch_biased_mnist,
+    load_mnist,
+)
 from keras_sqnn.layers import StochasticBinaryConv2D
 from keras_sqnn.losses import TradeoffLoss
 
 METHODS = ("vanilla", "binary_bernoulli", "binary_mi")
+LAYERS = ("first", "last", "all")
+SCHEDULES = ("step", "cosine", "onecycle")
+CSV_COLUMNS = (
+    "method",
+    "rho",
+    "seed",
+    "layer",
+    "estimator",
+    "gamma",
+    "epochs",
+    "train_images",
+    "budget",
+    "unbiased_accuracy",
+    "biased_accuracy",
+    "train_seconds",
+)
+# Random streams of the validation split; the dataset's own splits use streams 0, 1 and 2.
+_SPLIT_STREAM, _TRAIN_STREAM, _VALIDATION_STREAM = 3, 4, 5
+VALIDATION_RHO = 0.1
 
 
 @dataclass(frozen=True)
 class MnistProtocol:
-    """Training budget of the Biased-MNIST experiment.
+    """Network and training budget of the Biased-MNIST experiment.
 
-    ``small`` (this CPU machine): 30,000 training images, 5 epochs, batch 128.
-    ``paper``: all 60,000 images, 80 epochs, as in Bahng et al. and the paper (a GPU).
+    Attributes:
+        name: the budget's name, written to the results.
+        filters: channels of the convolution blocks.
+        kernel_size: convolution kernel size.
+        resolution: 28 (the images) or 14 (2 x 2 average pooling inside the model).
+        pool: 2 x 2 max pooling after every block but the last.
+        epochs: training epochs.
+        batch_size: batch size.
+        learning_rate: Adam's initial learning rate.
+        schedule: ``"step"`` (x ``step_factor`` every ``step_epochs``), ``"cosine"``
+            (to 0 at the end) or ``"onecycle"`` (linear warm-up from a tenth over the first
+            ``warmup_fraction`` of the epochs, then cosine to 0).
+        step_epochs: period of the step schedule.
+        step_factor: factor of the step schedule.
+        warmup_fraction: share of the epochs the one-cycle schedule warms up.
+        weight_decay: PyTorch-style (coupled) weight decay: ``weight_decay / 2 * ||w||^2``
+            on every weight (kernels, biases, BatchNormalization scales and offsets).
+        validation_images: training images held out (recoloured at ``rho = 0.1``) for a
+            per-epoch validation accuracy; 0 trains on all 60,000.
     """
 
-    train_images: int | None
-    epochs: int
-    batch_size: int = 128
+    name: str
+    filters: tuple[int, ...] = (16, 32, 64, 128)
+    kernel_size: int = 7
+    resolution: int = 28
+    pool: bool = False
+    epochs: int = 80
+    batch_size: int = 256
     learning_rate: float = 1e-3
+    schedule: str = "step"
+    step_epochs: int = 20
+    step_factor: float = 0.1
+    warmup_fraction: float = 0.3
+    weight_decay: float = 1e-4
+    validation_images: int = 0
+
+    def __post_init__(self) -> None:
+        if self.resolution not in (14, 28):
+            raise ValueError(f"Expected resolution 14 or 28. Received: {self.resolution!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"Expected schedule in {SCHEDULES}. Received: {self.schedule!r}")
+        if not self.filters or self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(
+                "Expected filters, epochs >= 1 and batch_size >= 1. "
+                f"Received: filters={self.filters}, epochs={self.epochs}, "
+                f"batch_size={self.batch_size}"
+            )
 
     @classmethod
-    def named(cls, budget: str) -> MnistProtocol:
-        if budget == "small":
-            return cls(train_images=30_000, epochs=5)
+    def named(cls, budget: str, **overrides: Any) -> MnistProtocol:
+        """The ``"paper"`` or ``"cpu"`` protocol, with optional field overrides."""
         if budget == "paper":
-            return cls(train_images=None, epochs=80)
-        raise ValueError(f"Expected budget 'small' or 'paper'. Received: budget={budget!r}")
+            protocol = cls(name="paper")
+        elif budget == "cpu":
+            protocol = CPU_PROTOCOL
+        else:
+            raise ValueError(f"Expected budget 'cpu' or 'paper'. Received: budget={budget!r}")
+        return replace(protocol, **overrides)
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """The learning rate of (0-based) ``epoch``."""
+        lr = self.learning_rate
+        if self.schedule == "step":
+            return lr * self.step_factor ** (epoch // self.step_epochs)
+        if self.schedule == "cosine":
+            return lr * 0.5 * (1.0 + math.cos(math.pi * epoch / self.epochs))
+        warmup = max(1, round(self.warmup_fraction * self.epochs))
+        if epoch < warmup:
+            return lr * (0.1 + 0.9 * epoch / warmup)
+        return lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - warmup) / (self.epochs - warmup)))
 
 
-def build_mnist_classifier(method: str, *, gamma: float = 0.5, seed: int = 0) -> keras.Model:
-    """The compiled CNN for ``method`` in :data:`METHODS`; inputs ``{"features", "sensitive"}``."""
+# The CPU protocol, chosen on the validation split (docs/BIASED_MNIST.md).
+CPU_PROTOCOL = MnistProtocol(
+    name="cpu",
+    filters=(16, 32, 64, 128),
+    kernel_size=3,
+    resolution=14,
+    epochs=20,
+    batch_size=128,
+    schedule="onecycle",
+    validation_images=10_000,
+)
+
+
+def _conv_block(
+    h: Any,
+    filters: int,
+    protocol: MnistProtocol,
+    index: int,
+    binary: dict[str, Any] | None,
+    colour: Any,
+) -> Any:
+    regularizer = keras.regularizers.L2(protocol.weight_decay / 2)
+    kernel_init = keras.initializers.VarianceScaling(
+        2.0, mode="fan_out", distribution="untruncated_normal"
+    )
+    common = {
+        "padding": "same",
+        "kernel_initializer": kernel_init,
+        "kernel_regularizer": regularizer,
+        "bias_regularizer": regularizer,
+        "name": f"conv{index}",
+    }
+    if binary is not None:
+        return StochasticBinaryConv2D(filters, protocol.kernel_size, **common, **binary)(
+            h, sensitive=colour
+        )
+    h = keras.layers.Conv2D(filters, protocol.kernel_size, **common)(h)
+    h = keras.layers.BatchNormalization(
+        momentum=0.9,
+        epsilon=1e-5,
+        gamma_regularizer=regularizer,
+        beta_regularizer=regularizer,
+        name=f"bn{index}",
+    )(h)
+    return keras.layers.ReLU(name=f"relu{index}")(h)
+
+
+def build_mnist_classifier(
+    method: str,
+    *,
+    protocol: MnistProtocol | None = None,
+    gamma: float = 0.01,
+    layer: str = "first",
+    seed: int = 0,
+) -> keras.Model:
+    """The compiled SimpleConvNet for ``method`` in :data:`METHODS`.
+
+    Args:
+        method: ``"vanilla"``, ``"binary_bernoulli"`` or ``"binary_mi"`` (the joint MI).
+        protocol: network and optimiser; default ``MnistProtocol.named("cpu")``.
+        gamma: the SQNN's trade-off (ignored by vanilla).
+        layer: the blocks made stochastic binary, ``"first"``, ``"last"`` or ``"all"``.
+        seed: seeds the initial weights and the binary layers' noise.
+
+    Returns:
+        A model with inputs ``{"features": (28, 28, 3) pixels in 0..255, "sensitive":
+        colour index (optional)}`` and softmax outputs, compiled with Adam (its learning
+        rate is set per epoch by :func:`learning_rate_callback`).
+
+    Example:
+    >>> model = build_mnist_classifier("vanilla", protocol=MnistProtocol.named("paper"))
+    >>> model.output_shape
+    (None, 10)
+    """
     if method not in METHODS:
         raise ValueError(f"Expected `method` in {METHODS}. Received: method={method!r}")
+    if layer not in LAYERS:
+        raise ValueError(f"Expected `layer` in {LAYERS}. Received: layer={layer!r}")
+    protocol = protocol or MnistProtocol.named("cpu")
     keras.utils.set_random_seed(seed)
     images = keras.Input((28, 28, 3), name="features")
     colour = keras.Input((), dtype="int32", name="sensitive", optional=True)
-    if method == "vanilla":
-        h = keras.layers.Conv2D(16, 3, strides=2, activation="sigmoid", name="first")(images)
-        gamma = 0.0
-    else:
-        estimator = "bernoulli" if method == "binary_bernoulli" else "joint"
-        h = StochasticBinaryConv2D(
-            16,
-            3,
-            strides=2,
-            mi_estimator=estimator,
-            gamma=gamma,
-            num_groups=10,
-            seed=seed,
-            name="first",
-        )(images, sensitive=colour)
-    h = keras.layers.Conv2D(32, 3, activation="relu")(h)
-    h = keras.layers.MaxPooling2D()(h)
-    h = keras.layers.Conv2D(64, 3, activation="relu")(h)
-    h = keras.layers.GlobalAveragePooling2D()(h)
-    out = keras.layers.Dense(10, activation="softmax")(h)
+    h = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="normalise")(images)
+    if protocol.resolution == 14:
+        h = keras.layers.AveragePooling2D(2, name="downsample")(h)
+    last = len(protocol.filters) - 1
+    for index, filters in enumerate(protocol.filters):
+        is_binary = method != "vanilla" and (
+            layer == "all"
+            or (layer == "first" and index == 0)
+            or (layer == "last" and index == last)
+        )
+        binary = None
+        if is_binary:
+            binary = {
+                "mi_estimator": "bernoulli" if method == "binary_bernoulli" else "joint",
+                "gamma": gamma,
+                "num_groups": len(COLOUR_NAMES),
+                "seed": seed + index,
+            }
+        h = _conv_block(h, filters, protocol, index, binary, colour)
+        if protocol.pool and index < last:
+            h = keras.layers.MaxPooling2D(2, name=f"pool{index}")(h)
+    h = keras.layers.GlobalAveragePooling2D(name="gap")(h)
+    fan_in_bound = 1.0 / math.sqrt(protocol.filters[-1])
+    regularizer = keras.regularizers.L2(protocol.weight_decay / 2)
+    out = keras.layers.Dense(
+        10,
+        activation="softmax",
+        # PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both.
+        kernel_initializer=keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"),
+        bias_initializer=keras.initializers.RandomUniform(-fan_in_bound, fan_in_bound),
+        kernel_regularizer=regularizer,
+        bias_regularizer=regularizer,
+        name="fc",
+    )(h)
     model = keras.Model({"features": images, "sensitive": colour}, out, name=method)
     model.compile(
-        keras.optimizers.Adam(1e-3),
-        TradeoffLoss("sparse_categorical_crossentropy", gamma=gamma),
+        keras.optimizers.Adam(protocol.learning_rate),
+        TradeoffLoss(
+            "sparse_categorical_crossentropy", gamma=0.0 if method == "vanilla" else gamma
+        ),
         metrics=["accuracy"],
     )
     return model
+
+
+def learning_rate_callback(protocol: MnistProtocol) -> keras.callbacks.Callback:
+    """Sets Adam's learning rate at each epoch's start from ``protocol.learning_rate_at``."""
+    return keras.callbacks.LearningRateScheduler(lambda epoch, _: protocol.learning_rate_at(epoch))
+
+
+def validation_split(
+    rho: float,
+    *,
+    seed: int = 0,
+    n_validation: int = 10_000,
+    data_home: str | os.PathLike[str] | None = None,
+) -> tuple[Dataset, Dataset]:
+    """Hold out ``n_validation`` MNIST *training* images as an unbiased validation split.
+
+    The MNIST test images are never read. The held-out images are recoloured at
+    ``rho = 0.1`` (colours independent of the digit, like the unbiased test split); the
+    others at ``rho``. Both colourings are exact per class (:func:`assign_colours`).
+
+    Args:
+        rho: the training split's colour correlation.
+        seed: seeds which images are held out and both colourings.
+        n_validation: the number of held-out images (in 1 .. 59,999).
+        data_home: MNIST cache dir (see :func:`load_mnist`).
+
+    Returns:
+        ``(train, validation)`` Datasets of ``uint8`` images; ``description`` names the
+        MNIST training rows they came from.
+
+    Example:
+    >>> train, validation = validation_split(0.99, n_validation=10_000)
+    >>> len(train), len(validation)
+    (50000, 10000)
+    """
+    rho = check_rho(rho)
+    parts, _ = load_mnist(data_home=data_home)
+    images, labels = parts["train"]
+    kept, held_out = validation_rows(len(labels), n_validation, seed=seed)
+
+    def coloured(split_rows: np.ndarray, split_rho: float, stream: int, what: str) -> Dataset:
+        colours = assign_colours(
+            labels[split_rows], split_rho, np.random.default_rng([seed, stream])
+        )
+        return Dataset(
+            name="biased_mnist",
+            X=colourize(images[split_rows], colours),
+            y=labels[split_rows],
+            s=colours,
+            feature_names=[],
+            sensitive_name="background colour",
+            group_names=list(COLOUR_NAMES),
+            target_names=[str(d) for d in range(10)],
+            is_test=np.zeros(len(split_rows), dtype=bool),
+            description=f"Biased-MNIST {what}: {len(split_rows)} MNIST training images, "
+            f"rho={split_rho}, seed={seed}",
+        )
+
+    train = coloured(kept, rho, _TRAIN_STREAM, "train")
+    return train, coloured(held_out, VALIDATION_RHO, _VALIDATION_STREAM, "validation")
+
+
+def validation_rows(n: int, n_validation: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted row indices ``(kept, held_out)`` of a seeded random hold-out of ``n`` rows.
+
+    Example:
+    >>> kept, held_out = validation_rows(10, 3, seed=0)
+    >>> len(kept), len(held_out), sorted([*kept, *held_out]) == list(range(10))
+    (7, 3, True)
+    """
+    if not 0 < n_validation < n:
+        raise ValueError(
+            f"Expected 0 < n_validation < {n}. Received: n_validation={n_validation!r}"
+        )
+    rows = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
+    return np.sort(rows[n_validation:]), np.sort(rows[:n_validation])
+
+
+def training_data(rho: float, protocol: MnistProtocol, seed: int) -> tuple[Dataset, Dataset | None]:
+    """The training images of ``protocol`` at ``rho`` and its validation split (or None)."""
+    if protocol.validation_images:
+        return validation_split(rho, seed=seed, n_validation=protocol.validation_images)
+    return fetch_biased_mnist(split="train", rho=rho, seed=seed, dtype="uint8"), None
+
+
+def tf_dataset(data: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> Any:
+    """Batches ``({"features": float32 pixels in 0..255, "sensitive": colour}, digit)``."""
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(np.asarray(data.X, dtype=np.uint8))
+    labels = tf.convert_to_tensor(np.asarray(data.y, dtype=np.int32))
+    colours = tf.convert_to_tensor(np.asarray(data.s, dtype=np.int32))
+    order = tf.data.Dataset.range(len(data.y))
+    if shuffle:
+        order = order.shuffle(len(data.y), seed=seed, reshuffle_each_iteration=True)
+
+    def gather(index: Any) -> Any:
+        x = tf.cast(tf.gather(images, index), tf.float32)
+        return {"features": x, "sensitive": tf.gather(colours, index)}, tf.gather(labels, index)
+
+    return order.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
 
 
 def predict_digits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Predicted digits from the images alone (the colour input is optional at inference)."""
     predictions = [
         keras.ops.convert_to_numpy(
-            model({"features": images[i : i + batch_size], "sensitive": None}, training=False)
+            model(
+                {"features": np.asarray(images[i : i + batch_size], np.float32), "sensitive": None},
+                training=False,
+            )
         )
         for i in range(0, len(images), batch_size)
     ]
     return np.argmax(np.concatenate(predictions), axis=1)
 
 
-def _tf_dataset(x: np.ndarray, y: np.ndarray, s: np.ndarray, batch: int, seed: int) -> Any:
-    data = tf.data.Dataset.from_tensor_slices((x, s, y)).shuffle(len(y), seed=seed)
+class EpochLog(keras.callbacks.Callback):
+    """Prints one progress line per epoch and hands the epoch's numbers to ``on_epoch``."""
 
-    def to_inputs(image: Any, colour: Any, label: Any) -> Any:
-        return {"features": tf.cast(image, tf.float32) / 255.0, "sensitive": colour}, label
+    def __init__(
+        self, label: str, epochs: int, on_epoch: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
+        super().__init__()
+        self.label, self.epochs, self.on_epoch = label, epochs, on_epoch
+        self.started = 0.0
 
-    return data.batch(batch).map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        record = {
+            "epoch": epoch + 1,
+            "learning_rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
+            "seconds": time.perf_counter() - self.started,
+            "train_accuracy": float(logs.get("accuracy", math.nan)),
+            "val_unbiased_accuracy": float(logs.get("val_accuracy", math.nan)),
+        }
+        print(
+            f"[biased-mnist] {self.label} epoch {epoch + 1}/{self.epochs} "
+            f"lr={record['learning_rate']:.2e} loss={logs.get('loss', math.nan):.4f} "
+            f"train_acc={record['train_accuracy']:.4f} "
+            f"val_unbiased_acc={record['val_unbiased_accuracy']:.4f} "
+            f"({record['seconds']:.0f} s)",
+            flush=True,
+        )
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+
+def train_and_test(
+    method: str,
+    rho: float,
+    *,
+    protocol: MnistProtocol,
+    seed: int = 0,
+    gamma: float = 0.01,
+    layer: str = "first",
+    backup_dir: str | os.PathLike[str] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    train_images: int | None = None,
+    verbose: int = 0,
+) -> dict[str, Any]:
+    """Train one model on Biased-MNIST(rho) and test it; return one results row.
+
+    Args:
+        method: in :data:`METHODS`.
+        rho: training colour correlation.
+        protocol: network and budget.
+        seed: seeds the colouring, the held-out rows, the weights and the shuffling.
+        gamma, layer: the SQNN's trade-off and binary blocks (see
+            :func:`build_mnist_classifier`).
+        backup_dir: a ``keras.callbacks.BackupAndRestore`` folder, so that a killed run
+            resumes at its last finished epoch.
+        on_epoch: called with each epoch's record (epoch, learning rate, seconds,
+            training and validation accuracy).
+        train_images: use only the first ``train_images`` training images (smoke tests).
+        verbose: ``fit``'s verbosity (the progress line is printed either way).
+
+    Returns:
+        A dict with the keys :data:`CSV_COLUMNS`.
+    """
+    train, validation = training_data(rho, protocol, seed)
+    if train_images is not None:
+        train = replace(
+            train, X=train.X[:train_images], y=train.y[:train_images], s=train.s[:train_images]
+        )
+    model = build_mnist_classifier(method, protocol=protocol, gamma=gamma, layer=layer, seed=seed)
+    label = f"{method} rho={rho} seed={seed}" + ("" if method == "vanilla" else f" layer={layer}")
+    callbacks: list[keras.callbacks.Callback] = [
+        learning_rate_callback(protocol),
+        EpochLog(label, protocol.epochs, on_epoch),
+    ]
+    if backup_dir is not None:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+    started = time.perf_counter()
+    model.fit(
+        tf_dataset(train, protocol.batch_size, shuffle=True, seed=seed),
+        epochs=protocol.epochs,
+        validation_data=None if validation is None else tf_dataset(validation, 1000),
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    row: dict[str, Any] = {
+        "method": method,
+        "rho": rho,
+        "seed": seed,
+        "layer": "none" if method == "vanilla" else layer,
+        "estimator": {"vanilla": "none", "binary_bernoulli": "bernoulli", "binary_mi": "joint"}[
+            method
+        ],
+        "gamma": 0.0 if method == "vanilla" else gamma,
+        "epochs": protocol.epochs,
+        "train_images": len(train.y),
+        "budget": protocol.name,
+        "train_seconds": round(seconds, 1),
+    }
+    for split, column in (("test", "unbiased_accuracy"), ("test_biased", "biased_accuracy")):
+        test = fetch_biased_mnist(split=split, seed=seed, dtype="uint8")
+        row[column] = float(np.mean(predict_digits(model, test.X) == test.y))
+    return row
+
+
+def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        str(row["method"]),
+        round(float(row["rho"]), 6),
+        int(row["seed"]),
+        str(row["layer"]),
+        str(row["budget"]),
+        round(float(row["gamma"]), 9),
+    )
+
+
+def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The rows of a results CSV (empty when the file does not exist)."""
+    if not Path(path).exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def append_row(path: str | os.PathLike[str], row: dict[str, Any], columns: Sequence[str]) -> None:
+    """Append ``row`` to the CSV at ``path``, writing the header when the file is new."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
 
 
 def run_biased_mnist(
-    rho: float,
+    rhos: Sequence[float] = (0.99, 0.995),
     *,
-    methods: tuple[str, ...] = METHODS,
-    budget: str = "small",
-    gamma: float = 0.5,
-    seed: int = 0,
+    methods: Sequence[str] = METHODS,
+    seeds: Sequence[int] = (0, 1, 2),
+    budget: str = "cpu",
+    gamma: float = 0.01,
+    layer: str = "first",
+    out: str | os.PathLike[str] = "docs/results",
+    train_images: int | None = None,
+    epochs: int | None = None,
     verbose: int = 0,
 ) -> list[dict[str, Any]]:
-    """Train each method on Biased-MNIST(rho); return unbiased and biased test accuracies."""
-    from keras_sqnn.datasets import fetch_biased_mnist
+    """Train and test every (method, rho, seed); append each result to ``out``'s CSV.
 
-    protocol = MnistProtocol.named(budget)
-    train = fetch_biased_mnist(split="train", rho=rho, seed=seed, dtype="uint8")
-    rows = np.arange(len(train.y))
-    if protocol.train_images is not None:
-        rows = np.random.default_rng(seed).permutation(rows)[: protocol.train_images]
-    x, y, s = train.X[rows], train.y[rows], train.s[rows]
-    tests = {
-        split: fetch_biased_mnist(split=split, seed=seed, dtype="float32")
-        for split in ("test", "test_biased")
-    }
-    results = []
-    for method in methods:
-        model = build_mnist_classifier(method, gamma=gamma, seed=seed)
-        started = time.perf_counter()
-        model.fit(
-            _tf_dataset(x, y, s, protocol.batch_size, seed),
-            epochs=protocol.epochs,
-            verbose=verbose,
-        )
-        seconds = time.perf_counter() - started
-        row = {
-            "method": method,
-            "rho": rho,
-            "gamma": 0.0 if method == "vanilla" else gamma,
-            "train_images": len(y),
-            "epochs": protocol.epochs,
-            "train_seconds": seconds,
-        }
-        for split, test in tests.items():
-            accuracy = float(np.mean(predict_digits(model, test.X) == test.y))
-            row["unbiased_accuracy" if split == "test" else "biased_accuracy"] = accuracy
-        results.append(row)
-    return results
+    Results go one row at a time to ``out/biased_mnist.csv`` (columns
+    :data:`CSV_COLUMNS`) and each epoch's validation accuracy to
+    ``out/biased_mnist_curves.csv``; a (method, rho, seed, layer, budget, gamma) already in
+    the CSV is skipped, and each model trains with a ``BackupAndRestore`` folder under
+    ``out/biased_mnist_backup/``, so a killed run resumes without losing finished models
+    or epochs.
+
+    Args:
+        rhos: training colour correlations.
+        methods: in :data:`METHODS`.
+        seeds: one model per seed.
+        budget: ``"cpu"`` or ``"paper"`` (:meth:`MnistProtocol.named`).
+        gamma, layer: the SQNN's trade-off and binary blocks.
+        out: the results folder.
+        train_images: train on this many images only (smoke tests).
+        epochs: override the protocol's epochs (smoke tests).
+        verbose: ``fit``'s verbosity.
+
+    Returns:
+        The rows written by this call.
+    """
+    overrides = {} if epochs is None else {"epochs": epochs}
+    protocol = MnistProtocol.named(budget, **overrides)
+    out = Path(out)
+    results, curves = out / "biased_mnist.csv", out / "biased_mnist_curves.csv"
+    done = {_row_key(row) for row in read_rows(results)}
+    written = []
+    for rho in rhos:
+        for seed in seeds:
+            for method in methods:
+                key_row = {
+                    "method": method,
+                    "rho": rho,
+                    "seed": seed,
+                    "layer": "none" if method == "vanilla" else layer,
+                    "budget": protocol.name,
+                    "gamma": 0.0 if method == "vanilla" else gamma,
+                }
+                if _row_key(key_row) in done:
+                    print(f"[biased-mnist] skip {method} rho={rho} seed={seed}: in {results}")
+                    continue
+                tag = f"{method}_{key_row['layer']}_g{key_row['gamma']}_rho{rho}_seed{seed}"
+
+                def on_epoch(record: dict[str, Any], key_row: dict[str, Any] = key_row) -> None:
+                    append_row(curves, {**key_row, **record}, [*key_row, *CURVE_COLUMNS])
+
+                row = train_and_test(
+                    method,
+                    rho,
+                    protocol=protocol,
+                    seed=seed,
+                    gamma=gamma,
+                    layer=layer,
+                    backup_dir=out / "biased_mnist_backup" / f"{protocol.name}_{tag}",
+                    on_epoch=on_epoch,
+                    train_images=train_images,
+                    verbose=verbose,
+                )
+                append_row(results, row, CSV_COLUMNS)
+                print(
+                    f"[biased-mnist] {method} rho={rho} seed={seed}: unbiased "
+                    f"{row['unbiased_accuracy']:.4f}, biased {row['biased_accuracy']:.4f} "
+                    f"({row['train_seconds']:.0f} s) -> {results}",
+                    flush=True,
+                )
+                written.append(row)
+    return written
+
+
+CURVE_COLUMNS = (
+    "epoch",
+    "learning_rate",
+    "seconds",
+    "train_accuracy",
+    "val_unbiased_accuracy",
+)
+
+
+def protocol_fields(protocol: MnistProtocol) -> dict[str, Any]:
+    """The protocol as a flat dict (filters joined by ``-``), for CSVs."""
+    fields = asdict(protocol)
+    fields["filters"] = "-".join(str(f) for f in protocol.filters)
+    return fields
