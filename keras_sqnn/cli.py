@@ -299,8 +299,11 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from keras_sqnn import datasets, information, metrics
-    from keras_sqnn.classifiers import build_sqnn_classifier, representation_codes
-    from keras_sqnn.experiments import PAPER_HYPERPARAMETERS
+    from keras_sqnn.classifiers import (
+        PAPER_HYPERPARAMETERS,
+        build_sqnn_classifier,
+        representation_codes,
+    )
 
     keras.utils.set_random_seed(args.seed)
     dataset = getattr(datasets, f"fetch_{args.dataset}")()
