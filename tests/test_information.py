@@ -5,14 +5,12 @@ import tensorflow as tf
 from keras_sqnn import information
 from tests import reference
 
-RNG = np.random.default_rng(1234)
 
-
-def _random_batch(n=40, m=4, k=3, sharp=False):
-    theta = RNG.uniform(size=(n, m)).astype("float32")
+def _random_batch(rng, n=40, m=4, k=3, sharp=False):
+    theta = rng.uniform(size=(n, m)).astype("float32")
     if sharp:
         theta = theta**4
-    s = RNG.integers(0, k, size=n).astype("int32")
+    s = rng.integers(0, k, size=n).astype("int32")
     return theta, s
 
 
@@ -32,24 +30,29 @@ def test_bernoulli_entropy_gradient_is_finite_at_end_points():
 
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_per_unit_matches_brute_force(k):
-    theta, s = _random_batch(k=k)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, k=k)
     got = information.per_unit_mutual_information(theta, s, k).numpy()
-    np.testing.assert_allclose(got, reference.per_unit_mi_bits(theta, s, k), rtol=1e-5, atol=1e-7)
+    # Each unit's MI is a float32 difference of ~1-bit entropies (a few ulps of 1, ~1e-7
+    # each): 1e-6 absolute.
+    np.testing.assert_allclose(got, reference.per_unit_mi_bits(theta, s, k), rtol=1e-5, atol=1e-6)
     total = information.bernoulli_mutual_information(theta, s, k).numpy()
-    # A sum of float32 differences of ~1-bit entropies: 1e-6 absolute.
+    # A sum of such differences: 1e-6 absolute.
     expected = reference.per_unit_mi_bits(theta, s, k).sum()
     np.testing.assert_allclose(total, expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(("m", "k", "sharp"), [(1, 2, False), (3, 2, True), (5, 3, False)])
 def test_exact_joint_matches_brute_force(m, k, sharp):
-    theta, s = _random_batch(m=m, k=k, sharp=sharp)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, m=m, k=k, sharp=sharp)
     got = float(information.exact_joint_mutual_information(theta, s, k))
     np.testing.assert_allclose(got, reference.joint_mi_bits(theta, s, k), rtol=1e-5, atol=1e-7)
 
 
 def test_single_unit_per_unit_equals_joint():
-    theta, s = _random_batch(m=1)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, m=1)
     per_unit = float(information.bernoulli_mutual_information(theta, s, 3))
     joint = float(information.exact_joint_mutual_information(theta, s, 3))
     np.testing.assert_allclose(per_unit, joint, rtol=1e-5, atol=1e-7)
@@ -73,7 +76,8 @@ def test_xor_counterexample_to_the_papers_lemma():
 
 
 def test_absent_group_contributes_nothing_and_gives_no_nan():
-    theta, s = _random_batch(k=2)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, k=2)
     with_spare_groups = information.per_unit_mutual_information(theta, s, 4).numpy()
     np.testing.assert_allclose(
         with_spare_groups, information.per_unit_mutual_information(theta, s, 2).numpy(), rtol=1e-6
@@ -103,8 +107,9 @@ def test_saturated_theta_is_finite_and_exact():
 
 
 def test_counting_matches_dictionary_counts():
-    codes = (RNG.uniform(size=(200, 3)) < 0.4).astype("float32")
-    s = RNG.integers(0, 3, size=200)
+    rng = np.random.default_rng(1234)
+    codes = (rng.uniform(size=(200, 3)) < 0.4).astype("float32")
+    s = rng.integers(0, 3, size=200)
     got = float(information.counting_mutual_information(codes, s, 3))
     np.testing.assert_allclose(got, reference.counting_mi_bits(codes, s), rtol=1e-5, atol=1e-6)
     h = float(information.counting_entropy(codes))
@@ -113,12 +118,13 @@ def test_counting_matches_dictionary_counts():
 
 
 def test_sampled_joint_is_unbiased_for_the_batch_mixture():
-    theta, s = _random_batch(n=32, m=4, k=3, sharp=True)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=32, m=4, k=3, sharp=True)
     exact = float(information.exact_joint_mutual_information(theta, s, 3))
     estimate = tf.function(lambda c: information.sampled_joint_mutual_information(theta, c, s, 3))
     draws = np.array(
         [
-            float(estimate((RNG.uniform(size=theta.shape) < theta).astype("float32")))
+            float(estimate((rng.uniform(size=theta.shape) < theta).astype("float32")))
             for _ in range(2000)
         ]
     )
@@ -129,7 +135,8 @@ def test_sampled_joint_is_unbiased_for_the_batch_mixture():
 
 
 def test_joint_dispatches_on_width():
-    theta, s = _random_batch(m=3)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, m=3)
     exact = float(information.exact_joint_mutual_information(theta, s, 3))
     assert float(information.joint_mutual_information(theta, s, 3)) == pytest.approx(
         exact, rel=1e-6
@@ -146,7 +153,8 @@ def test_joint_dispatches_on_width():
     [information.bernoulli_mutual_information, information.exact_joint_mutual_information],
 )
 def test_gradient_matches_finite_differences(estimator):
-    theta, s = _random_batch(n=12, m=3, k=2)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=12, m=3, k=2)
     theta = theta.astype("float64")
     variable = tf.Variable(theta.astype("float32"))
     with tf.GradientTape() as tape:
@@ -184,7 +192,8 @@ def _bernoulli_autodiff_and_closed_form(theta, s, k):
 def test_bernoulli_closed_form_gradient_equals_autodiff_of_the_plain_formula(case):
     # The term used as a loss carries a hand-written gradient; the reference is the same
     # quantity written op by op (per-unit entropies) under autodiff.
-    theta, s = _random_batch(n=48, m=6, k=3)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=48, m=6, k=3)
     if case == "saturated":
         theta[:6, :2], theta[6:12, 3] = 1.0, 0.0  # log(0) floors
     if case == "absent-group":
@@ -243,14 +252,15 @@ def _assert_joint_total_matches_float64(codes, s, logits, k, atol, compiled="eag
 
 @pytest.mark.parametrize("case", ["interior", "saturated", "absent-group"])
 def test_sampled_joint_total_matches_a_float64_reference(case):
-    logits = RNG.normal(scale=2.0, size=(48, 6)).astype("float32")
-    s = RNG.integers(0, 3, size=48).astype("int32")
+    rng = np.random.default_rng(1234)
+    logits = rng.normal(scale=2.0, size=(48, 6)).astype("float32")
+    s = rng.integers(0, 3, size=48).astype("int32")
     if case == "saturated":
         logits[:6, :2], logits[6:12, 3] = 40.0, -120.0  # theta rounds to 1 and to 0 in float32
     if case == "absent-group":
         s = np.minimum(s, 1)  # group 2 of 3 never occurs
     theta = 1.0 / (1.0 + np.exp(-logits.astype("float64")))
-    codes = (RNG.uniform(size=logits.shape) < theta).astype("float32")
+    codes = (rng.uniform(size=logits.shape) < theta).astype("float32")
     # Measured float32 error of the closed form: <= 1e-5 over these cases (log-likelihoods
     # up to ~250 nats carry float32 rounding of ~3e-5 nats); 5e-5 allowed.
     _assert_joint_total_matches_float64(codes, s, logits, 3, atol=5e-5)
@@ -278,9 +288,10 @@ def test_sampled_joint_total_with_wrong_code_logits_still_gives_the_exact_value(
     # log-likelihood ~0 against ~-120 nats under every reference: the own-group sums
     # underflow) or far too unlikely (~-27,000 nats: every sum overflows), send the batch
     # to the per-group-maximum fallback, which recomputes L itself: exact value and gradients.
-    logits = RNG.normal(scale=2.0, size=(16, 300)).astype("float32")
+    rng = np.random.default_rng(1234)
+    logits = rng.normal(scale=2.0, size=(16, 300)).astype("float32")
     s = (np.arange(16) % 2).astype("int32")
-    codes = (RNG.uniform(size=logits.shape) < 1 / (1 + np.exp(-logits))).astype("float32")
+    codes = (rng.uniform(size=logits.shape) < 1 / (1 + np.exp(-logits))).astype("float32")
     wrong = np.where(codes > 0, wrong_scale, -wrong_scale).astype("float32")
     # Log-likelihoods of ~-120 nats: float32 rounding of ~1e-5 nats per entry.
     _assert_joint_total_matches_float64(codes, s, logits, 2, 5e-5, compiled, code_logits=wrong)
@@ -290,12 +301,13 @@ def test_sampled_joint_total_with_wrong_code_logits_still_gives_the_exact_value(
 def test_sampled_joint_total_from_theta_equals_autodiff_of_the_plain_formula(case):
     # The theta form's hand-written gradient against the same quantity written op by op
     # (masked log-sum-exps of floored logs) under autodiff, with theta exactly 0 and 1.
-    theta, s = _random_batch(n=48, m=6, k=3)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=48, m=6, k=3)
     if case == "saturated":
         theta[:6, :2], theta[6:12, 3] = 1.0, 0.0  # log(0) floors and 1/x cut-offs
     if case == "absent-group":
         s = np.minimum(s, 1)  # group 2 of 3 never occurs
-    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
+    codes = (rng.uniform(size=theta.shape) < theta).astype("float32")
     theta, codes = tf.constant(theta), tf.constant(codes)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch([theta, codes])
@@ -313,11 +325,12 @@ def test_sampled_joint_total_from_theta_equals_autodiff_of_the_plain_formula(cas
 def test_sampled_joint_total_is_finite_when_likelihoods_differ_by_hundreds_of_nats():
     # A wide, sharp layer (a conv feature map): codes' log-likelihoods under other examples'
     # theta are hundreds of nats below their own; exp without a scale underflows.
+    rng = np.random.default_rng(1234)
     n, m = 32, 600
-    theta = np.where(RNG.uniform(size=(n, m)) < 0.5, 0.02, 0.98)
+    theta = np.where(rng.uniform(size=(n, m)) < 0.5, 0.02, 0.98)
     logits = np.log(theta / (1 - theta)).astype("float32")
     s = (np.arange(n) % 2).astype("int32")
-    codes = (RNG.uniform(size=(n, m)) < theta).astype("float32")
+    codes = (rng.uniform(size=(n, m)) < theta).astype("float32")
     got = float(information.sampled_joint_total(codes, s, logits, s, 2))
     expected, _, _ = _joint_total_float64(codes, s, logits, 2)
     # Every code is far likelier under its own theta: each term is log2(n / n_s) = 1 bit.
@@ -327,10 +340,11 @@ def test_sampled_joint_total_is_finite_when_likelihoods_differ_by_hundreds_of_na
 
 def test_sampled_joint_from_theta_equals_from_logits():
     # The theta form recovers the logits; its value equals the logits form's.
-    logits = RNG.normal(size=(30, 8)).astype("float32")
+    rng = np.random.default_rng(1234)
+    logits = rng.normal(size=(30, 8)).astype("float32")
     theta = tf.sigmoid(logits).numpy()
-    s = RNG.integers(0, 2, size=30).astype("int32")
-    codes = (RNG.uniform(size=logits.shape) < theta).astype("float32")
+    s = rng.integers(0, 2, size=30).astype("int32")
+    codes = (rng.uniform(size=logits.shape) < theta).astype("float32")
     from_theta = float(information.sampled_joint_mutual_information(theta, codes, s, 2))
     from_logits = information.sampled_joint_mutual_information(None, codes, s, 2, logits=logits)
     # theta -> logits in float32 loses ~1e-7 relative: ~1e-6 bits on 30 terms.
@@ -340,8 +354,9 @@ def test_sampled_joint_from_theta_equals_from_logits():
 def test_sampled_joint_gradient_with_unknown_static_shapes():
     # The backward pass splits a matmul at the number of units: it must work when that
     # width is only known at run time (traced with None dimensions), giving the eager result.
-    theta, s = _random_batch(n=20, m=5, k=2)
-    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=20, m=5, k=2)
+    codes = (rng.uniform(size=theta.shape) < theta).astype("float32")
     spec = tf.TensorSpec((None, None))
 
     def value_and_gradient(theta, codes, s):
@@ -363,14 +378,16 @@ def test_sampled_joint_gradient_with_unknown_static_shapes():
 def test_sampled_joint_gives_nan_for_ids_outside_the_groups(bad_id):
     # An id outside [0, num_groups) has no group: NaN rather than a silently wrong value
     # (the layers reject such ids with an error before this).
-    theta, s = _random_batch(n=30, m=4, k=2)
-    codes = (RNG.uniform(size=theta.shape) < theta).astype("float32")
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=30, m=4, k=2)
+    codes = (rng.uniform(size=theta.shape) < theta).astype("float32")
     s[3] = bad_id
     assert np.isnan(float(information.sampled_joint_mutual_information(theta, codes, s, 2)))
 
 
 def test_bernoulli_mi_accepts_theta_of_any_rank():
-    theta, s = _random_batch(n=30, m=6, k=2)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=30, m=6, k=2)
     flat = float(information.bernoulli_mutual_information(theta, s, 2))
     assert float(
         information.bernoulli_mutual_information(theta.reshape(30, 2, 3), s, 2)
@@ -380,7 +397,8 @@ def test_bernoulli_mi_accepts_theta_of_any_rank():
 def test_bernoulli_closed_form_gradient_for_an_absent_group_matches_autodiff():
     # The gradient with respect to the group sums (what reaches an all-reduce under a
     # distribution strategy), including the row of a group absent from the batch.
-    theta, s = _random_batch(n=30, m=4, k=3)
+    rng = np.random.default_rng(1234)
+    theta, s = _random_batch(rng, n=30, m=4, k=3)
     s = np.minimum(s, 1)
     counts, sums = information.group_sums(theta, s, 3)
     with tf.GradientTape(persistent=True) as tape:
