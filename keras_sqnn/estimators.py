@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import tensorflow as tf
 from keras import ops
 
@@ -34,12 +35,31 @@ def _sum_over_replicas(*values: Any) -> list[Any]:
     return list(context.all_reduce(tf.distribute.ReduceOp.SUM, list(values)))
 
 
+@keras_sqnn_export
 class MutualInformationEstimator:
     """Base class: ``estimator(theta, codes, sensitive, num_groups, logits=None)`` returns bits.
 
     ``logits`` are the pre-activations with ``theta = sigmoid(logits)`` when the caller has
     them (a layer does): estimators that work with log-likelihoods use them instead of
     ``theta``, which rounds to exactly 0 or 1 for large ``|logits|``.
+
+    To use your own estimator, subclass this, implement ``__call__`` (and ``get_config`` if
+    the constructor takes arguments), and register the subclass with
+    ``keras.saving.register_keras_serializable``: a model whose layer uses it then saves and
+    loads with ``keras.saving.load_model(path, safe_mode=True)``.
+
+    Example:
+        >>> import keras
+        >>> @keras.saving.register_keras_serializable(package="my_project")
+        ... class ScaledBernoulli(BernoulliMutualInformation):
+        ...     def __init__(self, scale=1.0):
+        ...         self.scale = scale
+        ...     def __call__(self, theta, codes, sensitive, num_groups, logits=None):
+        ...         return self.scale * super().__call__(theta, codes, sensitive, num_groups)
+        ...     def get_config(self):
+        ...         return {"scale": self.scale}
+        >>> deserialize(serialize(ScaledBernoulli(scale=2.0)))
+        ScaledBernoulli(scale=2.0)
     """
 
     #: The name this estimator is selected by in a layer's ``mi_estimator`` argument.
@@ -146,38 +166,44 @@ _BY_NAME: dict[str, type[MutualInformationEstimator]] = {
 }
 
 
+def serialize(estimator: MutualInformationEstimator | None) -> Any:
+    """Keras' serialized form of an estimator (``keras.saving.serialize_keras_object``)."""
+    return keras.saving.serialize_keras_object(estimator)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Inverse of :func:`serialize`; also takes a name ("bernoulli", "joint").
+
+    A user's subclass of :class:`MutualInformationEstimator` deserializes when it is
+    registered with ``keras.saving.register_keras_serializable`` or passed in
+    ``custom_objects``.
+    """
+    if isinstance(config, str) and config in _BY_NAME:
+        return _BY_NAME[config]()
+    return keras.saving.deserialize_keras_object(
+        config,
+        module_objects={cls.__name__: cls for cls in _BY_NAME.values()},
+        custom_objects=custom_objects,
+        printable_module_name="mutual-information estimator",
+    )
+
+
 def get(identifier: Any) -> MutualInformationEstimator | None:
     """Resolve ``mi_estimator``: None, a name ("bernoulli", "joint"), a config or an instance."""
     if identifier is None or isinstance(identifier, MutualInformationEstimator):
         return identifier
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
+    if isinstance(identifier, str | dict):
+        try:
+            estimator = deserialize(identifier)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Expected `mi_estimator` to be one of None, {sorted(_BY_NAME)}, a "
+                "MutualInformationEstimator or its serialized config. "
+                f"Received: mi_estimator={identifier!r} ({error})"
+            ) from None
+        if isinstance(estimator, MutualInformationEstimator):
+            return estimator
     raise ValueError(
         f"Expected `mi_estimator` to be one of None, {sorted(_BY_NAME)} or a "
         f"MutualInformationEstimator. Received: mi_estimator={identifier!r}"
     )
-
-
-def serialize(estimator: MutualInformationEstimator | None) -> Any:
-    """A JSON-friendly form of an estimator: its name when it has default settings."""
-    if estimator is None:
-        return None
-    if not estimator.get_config() or estimator.get_config() == type(estimator)().get_config():
-        return estimator.name
-    return {"class_name": type(estimator).__name__, "config": estimator.get_config()}
-
-
-def deserialize(config: Any) -> MutualInformationEstimator | None:
-    """Inverse of :func:`serialize`."""
-    if config is None or isinstance(config, str):
-        return get(config)
-    classes = {cls.__name__: cls for cls in _BY_NAME.values()}
-    class_name = config.get("class_name") if isinstance(config, dict) else None
-    if class_name not in classes:
-        raise ValueError(
-            f"Expected `mi_estimator` config naming one of {sorted(classes)}. "
-            f"Received: mi_estimator={config!r}"
-        )
-    return classes[class_name].from_config(config.get("config", {}))

@@ -1,4 +1,8 @@
-"""Bernoulli sampling and the straight-through estimator of a stochastic binary unit."""
+"""Bernoulli sampling and the straight-through estimator of a stochastic binary unit.
+
+The default sampler is tfp's ``Bernoulli``; the Philox sampler (``sampler="philox"``) is
+fenced in here, with the raw stateless-RNG op it needs.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-SAMPLERS = ("philox", "tfp")
+SAMPLERS = ("tfp", "philox")
 
 # 2**-24: maps the top 24 random bits to a float32 in [0, 1) exactly.
 _UNIT_INTERVAL_SCALE = 1.0 / 16777216.0
@@ -66,30 +70,30 @@ def philox_bits(shape: Any, seed: Any, stream: Any = None) -> Any:
     )
 
 
-def bernoulli_sample(theta: Any, seed: Any, sampler: str = "philox", stream: Any = None) -> Any:
+def bernoulli_sample(theta: Any, seed: Any, sampler: str = "tfp") -> Any:
     """Draw ``T ~ Bernoulli(theta)`` elementwise as float32 zeros and ones.
+
+    Each replica of a distribution strategy draws from its own stream of ``seed``.
 
     Args:
         theta: float32 probabilities.
         seed: int32 or int64 stateless seed of shape ``(2,)``.
-        sampler: ``"philox"`` draws 32-bit Philox words (:func:`philox_bits`) and compares
-            their top 24 bits, as a float32 in [0, 1), with ``theta``. The bits are the same
-            with and without XLA and on every device, so a seed gives the same samples
-            everywhere, and XLA compiles it to a fast kernel. (TensorFlow's own uniform
-            kernel maps the bits to floats differently with and without XLA.) ``"tfp"`` samples
-            ``tfp.distributions.Bernoulli(probs=theta)`` with the stateless seed (the same
-            distribution, other bits); under XLA its uniform draw uses TF's ``auto_select``
-            algorithm, about 10x slower on CPU, and differs from its non-XLA draw.
-        stream: None, or an integer id (the replica's) that selects an independent stream.
+        sampler: ``"tfp"`` samples ``tfp.distributions.Bernoulli(probs=theta)`` with the
+            stateless seed: TensorFlow's stateless sampling, fast on GPU and TPU under XLA.
+            ``"philox"`` draws 32-bit Philox words (:func:`philox_bits`) and compares their
+            top 24 bits, as a float32 in [0, 1), with ``theta``: the choice for XLA on CPU
+            (where the tfp draw compiles to a slow kernel), and the same bits with and
+            without XLA on every device.
     """
+    stream = replica_stream()
+    if sampler == "tfp":
+        distribution = tfp.distributions.Bernoulli(probs=theta, dtype=tf.float32)
+        return distribution.sample(seed=_int32_seed(seed, stream))
     if sampler == "philox":
         bits = philox_bits(tf.shape(theta), seed, stream)
         top_bits = tf.bitwise.right_shift(bits, tf.constant(8, tf.uint32))
         uniform = tf.cast(top_bits, tf.float32) * _UNIT_INTERVAL_SCALE
         return tf.cast(uniform < theta, tf.float32)
-    if sampler == "tfp":
-        distribution = tfp.distributions.Bernoulli(probs=theta, dtype=tf.float32)
-        return distribution.sample(seed=_int32_seed(seed, stream))
     raise ValueError(f"Expected `sampler` to be one of {SAMPLERS}. Received: sampler={sampler!r}")
 
 

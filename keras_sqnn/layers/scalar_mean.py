@@ -8,19 +8,15 @@ import keras
 import tensorflow as tf
 
 from keras_sqnn.api_export import keras_sqnn_export
-from keras_sqnn.layers import in_place
 
 
 @keras_sqnn_export
 class ScalarMean(keras.metrics.Metric):
     """The mean of the scalars passed to ``update_state`` since the last reset.
 
-    What ``keras.metrics.Mean`` gives for scalar values without sample weights, kept in one
-    ``(total, count)`` variable: an update is one in-place addition and a result one read,
-    where ``Mean`` reads and assigns two variables (each variable op costs a few
-    microseconds in every training step). The variable keeps the metric's dtype under a
-    mixed-precision policy (it is not autocast), so values logged from float16 layers are
-    summed in float32.
+    What ``keras.metrics.Mean`` gives for scalar values without sample weights, in one
+    ``(total, count)`` variable that keeps the metric's dtype under a mixed-precision policy
+    (it is not autocast), so values logged from float16 layers are summed in float32.
 
     Example:
         >>> metric = ScalarMean(name="sbd_mi")
@@ -49,7 +45,7 @@ class ScalarMean(keras.metrics.Metric):
             raise ValueError(
                 f"Expected `value` to be a scalar. Received: value with shape={value.shape}"
             )
-        in_place.assign_add(self.total_and_count, tf.stack([value, tf.ones_like(value)]))
+        self.total_and_count.assign_add(tf.stack([value, tf.ones_like(value)]))
 
     def result(self) -> Any:
         total, count = tf.unstack(tf.convert_to_tensor(self.total_and_count))

@@ -8,7 +8,6 @@ import keras
 
 from keras_sqnn.api_export import keras_sqnn_export
 from keras_sqnn.layers.stochastic_binary import StochasticBinaryMixin
-from keras_sqnn.layers.stochastic_binary_dense import _reject_activation
 
 
 @keras_sqnn_export
@@ -56,11 +55,10 @@ class StochasticBinaryConv2D(StochasticBinaryMixin, keras.layers.Conv2D):
         gamma: float = 0.0,
         num_groups: int = 2,
         inference: str = "expectation",
-        sampler: str = "philox",
+        sampler: str = "tfp",
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
-        _reject_activation(kwargs)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(
                 f"Expected `filters` to be a positive integer. Received: filters={filters!r}"
@@ -73,7 +71,6 @@ class StochasticBinaryConv2D(StochasticBinaryMixin, keras.layers.Conv2D):
             data_format=data_format,
             dilation_rate=dilation_rate,
             groups=groups,
-            activation=None,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
@@ -82,24 +79,11 @@ class StochasticBinaryConv2D(StochasticBinaryMixin, keras.layers.Conv2D):
             activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint,
             bias_constraint=bias_constraint,
-            **kwargs,
-        )
-        self._init_stochastic(
             mi_estimator=mi_estimator,
             gamma=gamma,
             num_groups=num_groups,
             inference=inference,
             sampler=sampler,
             seed=seed,
+            **kwargs,
         )
-
-    def _pre_activation(self, inputs: Any) -> Any:
-        return super().call(inputs)
-
-    def call(self, inputs: Any, sensitive: Any = None, training: Any = None) -> Any:
-        return self._stochastic_binary(self._pre_activation(inputs), sensitive, training)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.pop("activation", None)
-        return {**config, **self._stochastic_config()}

@@ -80,8 +80,9 @@ def test_save_and_reload_without_custom_objects(cls, keras_cls, args, shape, tmp
 def test_seed_reproduces_samples_and_successive_calls_differ(cls, keras_cls, args, shape):
     x = _inputs(shape)
     first, second = cls(**args, seed=7), cls(**args, seed=7)
+    first.build(x.shape)
     second.build(x.shape)
-    second.set_weights(first.get_weights() if first.built else (first(x), first.get_weights())[1])
+    second.set_weights(first.get_weights())
     a1, a2 = first(x, training=True).numpy(), first(x, training=True).numpy()
     b1 = second(x, training=True).numpy()
     np.testing.assert_array_equal(a1, b1)
@@ -102,6 +103,19 @@ def test_samples_follow_bernoulli_theta(sampler):
     expected = 1 / (1 + np.exp(-np.array([-2.0, -0.5, 0.5, 2.0])))
     # Binomial standard error with n = 20000 is at most 0.0036; allow 5 of them.
     np.testing.assert_allclose(mean, expected, atol=0.018)
+
+
+@pytest.mark.parametrize("sampler", ["tfp", "philox"])
+def test_samples_under_xla_follow_bernoulli_theta(sampler):
+    from keras_sqnn.layers.sampling import bernoulli_sample
+
+    theta = np.tile(np.array([0.1, 0.5, 0.9], "float32"), (20000, 1))
+    draw = tf.function(
+        lambda t: bernoulli_sample(t, tf.constant([3, 4]), sampler), jit_compile=True
+    )
+    mean = draw(theta).numpy().mean(axis=0)
+    # Binomial standard error with n = 20000 is at most 0.0036; allow 5 of them.
+    np.testing.assert_allclose(mean, [0.1, 0.5, 0.9], atol=0.018)
 
 
 def test_philox_sampler_draws_the_same_bits_with_and_without_xla():
@@ -208,7 +222,7 @@ def test_nan_reaching_the_mi_term_names_the_layer():
     model.compile("adam", "binary_crossentropy")
     x, y = _inputs((32, 3)), np.zeros(32)
     x[3, 1] = np.nan
-    with pytest.raises(tf.errors.InvalidArgumentError, match="Layer 'sbd'"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Layer sbd"):
         model.fit({"features": x, "sensitive": np.arange(32) % 2}, y, verbose=0)
 
 
@@ -313,9 +327,9 @@ def test_each_training_call_moves_the_seed_generator_one_step(graph):
     theta = layer.probabilities(x)
     for step in (1, 2, 3):
         codes = call(x) if graph else call(x, training=True)
-        # The state after the call is (seed, step), and the call drew with that state.
+        # The state after the call is (seed, step); the call drew with the state before it.
         np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [5, step])
-        expected = bernoulli_sample(theta, tf.constant([5, step], tf.int64))
+        expected = bernoulli_sample(theta, tf.constant([5, step - 1], tf.int64))
         np.testing.assert_array_equal(codes.numpy(), expected.numpy())
 
 
@@ -330,3 +344,87 @@ def test_stateless_call_draws_like_call_and_leaves_the_seed_state_alone():
     stepped = [np.asarray(v) for v in non_trainable if np.asarray(v).dtype == np.int64]
     np.testing.assert_array_equal(stepped, [[5, 1]])
     np.testing.assert_array_equal(np.asarray(codes), layer(x, training=True).numpy())
+
+
+def test_the_default_sampler_is_tfp_bernoulli_with_the_seed_generators_stateless_seed():
+    import tensorflow_probability as tfp
+
+    layer = StochasticBinaryDense(8, seed=5)
+    assert layer.sampler == "tfp"
+    x = _inputs((16, 3))
+    layer.build(x.shape)
+    theta = layer.probabilities(x)
+    codes = layer(x, training=True).numpy()
+    # The first call draws with the seed generator's initial state, (seed, 0).
+    expected = tfp.distributions.Bernoulli(probs=theta, dtype=tf.float32).sample(
+        seed=tf.constant([5, 0], tf.int32)
+    )
+    np.testing.assert_array_equal(codes, expected.numpy())
+
+
+def test_the_package_imports_no_private_keras_module():
+    import pathlib
+
+    import keras_sqnn
+
+    root = pathlib.Path(keras_sqnn.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "keras.src" in path.read_text() or "tensorflow.python" in path.read_text()
+    ]
+    assert offenders == []
+
+
+@keras.saving.register_keras_serializable(package="keras_sqnn_tests")
+class _ScaledBernoulli(__import__("keras_sqnn").estimators.BernoulliMutualInformation):
+    """A user's estimator with a constructor argument."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def __call__(self, theta, codes, sensitive, num_groups, logits=None):
+        return self.scale * super().__call__(theta, codes, sensitive, num_groups)
+
+    def get_config(self):
+        return {"scale": self.scale}
+
+
+@pytest.mark.parametrize(("cls", "keras_cls", "args", "shape"), LAYERS)
+def test_a_registered_user_estimator_survives_save_and_safe_load(
+    cls, keras_cls, args, shape, tmp_path
+):
+    x_in = keras.Input(shape[1:], name="features")
+    s_in = keras.Input((), dtype="int32", name="sensitive")
+    layer = cls(**args, mi_estimator=_ScaledBernoulli(scale=3.0), gamma=0.5, seed=1, name="sb")
+    out = keras.layers.Dense(1)(keras.layers.Flatten()(layer(x_in, sensitive=s_in)))
+    model = keras.Model({"features": x_in, "sensitive": s_in}, out)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    estimator = reloaded.get_layer("sb").mi_estimator
+    assert type(estimator) is _ScaledBernoulli
+    assert estimator.scale == 3.0
+    # The reloaded layer uses it: its loss is 3 times the plain BinaryBernoulli term.
+    x, s = _inputs(shape), np.arange(shape[0]) % 2
+    reloaded({"features": x, "sensitive": s}, training=True)
+    theta = reloaded.get_layer("sb").probabilities(x).numpy().reshape(shape[0], -1)
+    plain = float(information.bernoulli_mutual_information(theta, s, 2))
+    assert float(reloaded.losses[0]) == pytest.approx(0.5 * 3.0 * plain, rel=1e-5, abs=1e-6)
+
+
+def test_estimators_serialize_the_keras_way_and_read_names_and_old_configs():
+    from keras_sqnn import estimators
+
+    joint = estimators.JointMutualInformation(max_exact_units=5)
+    config = estimators.serialize(joint)
+    assert config == keras.saving.serialize_keras_object(joint)
+    assert config["registered_name"] == "keras_sqnn>JointMutualInformation"
+    assert estimators.deserialize(config).max_exact_units == 5
+    assert estimators.serialize(None) is None and estimators.get(None) is None
+    assert type(estimators.get("bernoulli")) is estimators.BernoulliMutualInformation
+    # The form earlier versions saved in layer configs still loads.
+    old = {"class_name": "JointMutualInformation", "config": {"max_exact_units": 3}}
+    assert estimators.get(old).max_exact_units == 3
+    with pytest.raises(ValueError, match="mi_estimator='mine'"):
+        estimators.get("mine")
