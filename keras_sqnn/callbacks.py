@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import keras
@@ -10,29 +9,26 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from keras_sqnn import information
+from keras_sqnn.layers import stochastic_layers
 from keras_sqnn.metrics import area_under_discrimination_curve, auc, gpa
-from keras_sqnn.metrics._validation import (
+from keras_sqnn.metrics.information_estimates import (
+    encode_labels,
+    mixture_mutual_information,
+    sample_codes,
+)
+from keras_sqnn.metrics.information_probe import (
+    DEFAULT_BATCH_SIZE,
+    layer_probabilities,
+    model_inputs,
+)
+from keras_sqnn.validation import (
     check_1d,
     check_binary_labels,
+    check_positive_int,
     check_same_length,
     check_scores,
     check_unit_interval,
 )
-from keras_sqnn.metrics.information_probe import (
-    DEFAULT_BATCH_SIZE,
-    encode_labels,
-    layer_probabilities,
-    mixture_mutual_information,
-    model_inputs,
-    sample_codes,
-    stochastic_layers,
-)
-
-
-def _check_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Expected `{name}` to be an integer >= 1. Received: {name}={value!r}")
-    return int(value)
 
 
 class InformationMonitor(keras.callbacks.Callback):
@@ -133,19 +129,10 @@ class InformationMonitor(keras.callbacks.Callback):
         if self.fairness_metrics:
             self.y = check_binary_labels(self.y, "y")
         check_same_length(y=self.y, s=self.s)
-        self.every = _check_int(every, "every")
-        self.n_samples = _check_int(n_samples, "n_samples")
-        self.batch_size = _check_int(batch_size, "batch_size")
-        if (
-            isinstance(max_exact_units, bool)
-            or not isinstance(max_exact_units, numbers.Integral)
-            or max_exact_units < 0
-        ):
-            raise ValueError(
-                "Expected `max_exact_units` to be an integer >= 0. "
-                f"Received: max_exact_units={max_exact_units!r}"
-            )
-        self.max_exact_units = int(max_exact_units)
+        self.every = check_positive_int(every, "every")
+        self.n_samples = check_positive_int(n_samples, "n_samples")
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.max_exact_units = check_positive_int(max_exact_units, "max_exact_units", minimum=0)
         self.prefix = prefix
         self.seed = seed
 

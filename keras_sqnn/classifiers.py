@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_sqnn.layers import StochasticBinaryDense, StochasticBinaryMixin
+from keras_sqnn.layers import StochasticBinaryDense, stochastic_layers
 from keras_sqnn.losses import TradeoffLoss
 from keras_sqnn.models import SensitiveSequential
 
@@ -41,17 +41,6 @@ class SQNNConfig:
 
     def replace(self, **changes: Any) -> SQNNConfig:
         return SQNNConfig(**{**asdict(self), **changes})
-
-
-# The paper's Table 2 (best hyper-parameters; learning rate 1e-4, Adam, 100 epochs).
-PAPER_HYPERPARAMETERS: dict[tuple[str, str], SQNNConfig] = {
-    ("compas", "joint"): SQNNConfig(0.16, "joint", 2, 10, batch_size=242),
-    ("compas", "bernoulli"): SQNNConfig(0.23, "bernoulli", 3, 20, batch_size=175),
-    ("banks", "joint"): SQNNConfig(0.03, "joint", 5, 40, batch_size=153),
-    ("banks", "bernoulli"): SQNNConfig(0.60, "bernoulli", 1, 30, batch_size=240),
-    ("adult", "joint"): SQNNConfig(0.01, "joint", 4, 50, batch_size=228),
-    ("adult", "bernoulli"): SQNNConfig(0.04, "bernoulli", 3, 50, batch_size=225),
-}
 
 
 def build_sqnn_classifier(
@@ -118,14 +107,20 @@ def representation_codes(
     model: SensitiveSequential, x: Any, *, batch_size: int = 4096
 ) -> np.ndarray:
     """Binary codes T sampled from the model's first regularised stochastic layer, for ``x``."""
+    regularised = [
+        layer
+        for layer in stochastic_layers(model, recursive=False)
+        if layer.mi_estimator is not None
+    ]
+    if not regularised:
+        raise ValueError("The model has no stochastic binary layer with an MI estimator.")
+    representation = regularised[0]
     outputs = []
     for start in range(0, len(x), batch_size):
         h = keras.ops.convert_to_tensor(x[start : start + batch_size])
         for layer in model.stack:
-            if isinstance(layer, StochasticBinaryMixin) and layer.mi_estimator is not None:
+            if layer is representation:
                 outputs.append(keras.ops.convert_to_numpy(layer.sample(layer.probabilities(h))))
                 break
             h = layer(h, training=False)
-        else:
-            raise ValueError("The model has no stochastic binary layer with an MI estimator.")
     return np.concatenate(outputs)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -299,11 +296,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from keras_sqnn import datasets, information, metrics
-    from keras_sqnn.classifiers import (
-        PAPER_HYPERPARAMETERS,
-        build_sqnn_classifier,
-        representation_codes,
-    )
+    from keras_sqnn.classifiers import build_sqnn_classifier, representation_codes
+    from keras_sqnn.experiments import PAPER_HYPERPARAMETERS
+    from keras_sqnn.export import atomic_save
 
     keras.utils.set_random_seed(args.seed)
     dataset = getattr(datasets, f"fetch_{args.dataset}")()
@@ -357,33 +352,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     }
     name = args.name or args.dataset
     destination = Path(args.out) / name
-    _atomic_save(model, destination)
+    atomic_save(model, destination)
     results["saved_to"] = str(destination)
     print(json.dumps(results, indent=2))
     return results
-
-
-def _atomic_save(model: Any, destination: Path) -> None:
-    """Write the .keras file and the SavedModel beside, then move them into place at once.
-
-    A crash while writing leaves the previous export (or nothing) at ``destination``, never a
-    half-written model.
-    """
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
-    try:
-        model.save(staging / "model.keras")
-        model.export(str(staging / "serving"), verbose=False)
-        previous = None
-        if destination.exists():
-            previous = destination.with_name(f".{destination.name}-previous")
-            shutil.rmtree(previous, ignore_errors=True)
-            os.replace(destination, previous)
-        os.replace(staging, destination)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,12 @@
-"""Export a model trained with a sensitive attribute for serving on the features alone."""
+"""Save and export models: serving on the features alone, and atomic replacement on disk."""
 
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -56,6 +60,42 @@ def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURE
     archive.track(serving_model)
     archive.add_endpoint("serve", serve, input_signature=signature)
     archive.write_out(filepath, verbose=False)
+
+
+def atomic_save(model: keras.Model, destination: str | os.PathLike[str]) -> None:
+    """Write ``model.keras`` and the SavedModel ``serving/`` into ``destination`` at once.
+
+    Both are written into a hidden staging folder beside ``destination``
+    (``.<name>-*``), which is then renamed into place; a previous export is moved aside
+    first and removed after. A crash while writing leaves the previous export (or nothing)
+    at ``destination``, never a half-written model; a hard kill may leave the staging
+    folder behind, safe to delete.
+
+    Args:
+        model: a Keras model (``model.save`` and ``model.export`` are called).
+        destination: the folder to create or replace.
+
+    Example:
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> atomic_save(model, "/tmp/models/adult")  # doctest: +SKIP
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
+    try:
+        model.save(staging / "model.keras")
+        model.export(str(staging / "serving"), verbose=False)
+        previous = None
+        if destination.exists():
+            previous = destination.with_name(f".{destination.name}-previous")
+            shutil.rmtree(previous, ignore_errors=True)
+            os.replace(destination, previous)
+        os.replace(staging, destination)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _input_names(structure: Any) -> dict[str, Any]:

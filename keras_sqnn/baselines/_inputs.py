@@ -7,14 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from keras_sqnn.models import split_inputs  # noqa: F401  (re-exported for the baselines)
-
-
-def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"Expected `{name}` to be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
+from keras_sqnn.validation import check_positive_int
 
 
 def check_units(value: Any, name: str, allow_empty: bool = False) -> tuple[int, ...]:

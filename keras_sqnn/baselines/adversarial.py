@@ -13,7 +13,6 @@ from keras_sqnn.api_export import keras_sqnn_export
 from keras_sqnn.baselines._base import FeatureClassifierModel
 from keras_sqnn.baselines._inputs import (
     check_non_negative,
-    check_positive_int,
     check_seed,
     check_units,
     initializer,
@@ -21,6 +20,7 @@ from keras_sqnn.baselines._inputs import (
 )
 from keras_sqnn.baselines.gradient_reversal import GradientReversal
 from keras_sqnn.losses import TradeoffLoss
+from keras_sqnn.validation import check_positive_int
 
 
 @keras_sqnn_export

@@ -13,13 +13,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_sqnn.baselines._inputs import (
-    check_non_negative,
-    check_positive_int,
-    check_seed,
-    check_units,
-    initializer,
-)
+from keras_sqnn.baselines._inputs import check_non_negative, check_seed, check_units, initializer
+from keras_sqnn.validation import check_positive_int
 
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 ESTIMATORS = ("logistic", "forest")

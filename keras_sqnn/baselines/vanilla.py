@@ -11,9 +11,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_sqnn.baselines._inputs import check_positive_int, check_seed, initializer
+from keras_sqnn.baselines._inputs import check_seed, initializer
 from keras_sqnn.classifiers import SQNNConfig
 from keras_sqnn.models import SensitiveSequential
+from keras_sqnn.validation import check_positive_int
 
 REPRESENTATION = "representation"
 """Name of the layer in place of the SQNN's regularised stochastic layer (probed for ADRG)."""

@@ -13,13 +13,13 @@ from keras_sqnn.api_export import keras_sqnn_export
 from keras_sqnn.baselines._base import FeatureClassifierModel
 from keras_sqnn.baselines._inputs import (
     check_non_negative,
-    check_positive_int,
     check_seed,
     check_units,
     initializer,
     split_inputs,
 )
 from keras_sqnn.baselines.mmd import group_mmd
+from keras_sqnn.validation import check_positive_int
 
 LOG_VARIANCE_RANGE = (-8.0, 8.0)
 """Predicted log-variances are clipped to this range, so that ``exp`` cannot overflow."""

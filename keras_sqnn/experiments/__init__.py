@@ -22,6 +22,7 @@ from keras_sqnn.experiments.methods import (
     make_method,
     sqnn_config,
 )
+from keras_sqnn.experiments.paper import PAPER_HYPERPARAMETERS
 
 __all__ = [
     "BUDGETS",
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "METHOD_NAMES",
     "METRICS",
+    "PAPER_HYPERPARAMETERS",
     "Budget",
     "KerasMethod",
     "Method",

@@ -9,7 +9,6 @@ from typing import Any, Protocol, runtime_checkable
 import keras
 import numpy as np
 
-from keras_sqnn.baselines._inputs import check_positive_int
 from keras_sqnn.baselines.adversarial import build_adversarial_classifier
 from keras_sqnn.baselines.fairlearn_baselines import (
     AdversarialFairnessClassifier,
@@ -17,12 +16,9 @@ from keras_sqnn.baselines.fairlearn_baselines import (
 )
 from keras_sqnn.baselines.vanilla import build_vanilla_classifier, layer_outputs
 from keras_sqnn.baselines.vfae import build_vfae
-from keras_sqnn.classifiers import (
-    PAPER_HYPERPARAMETERS,
-    SQNNConfig,
-    build_sqnn_classifier,
-    representation_codes,
-)
+from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier, representation_codes
+from keras_sqnn.experiments.paper import PAPER_HYPERPARAMETERS
+from keras_sqnn.validation import check_positive_int
 
 
 @runtime_checkable

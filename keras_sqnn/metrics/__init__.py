@@ -1,17 +1,22 @@
-"""Fairness metrics, representation probes and a one-call evaluation for binary classifiers.
+"""Fairness metrics, representation probes and information estimates for binary classifiers.
 
-Metrics follow fairlearn's signature `f(y_true, y_score, *, sensitive_features)` and are
-pure NumPy/scikit-learn functions:
+Metrics follow fairlearn's signature `f(y_true, y_score, *, sensitive_features)`; all but
+the model-level calls are pure NumPy/scikit-learn functions. The package holds:
 
-- `auc`: ROC AUC (scikit-learn's);
-- `group_pairwise_accuracy_difference` (alias `gpa`) and `pairwise_accuracy`:
-  disparate mistreatment (Narasimhan et al. 2020);
-- `area_under_discrimination_curve` (alias `audc`) and `discrimination_curve`:
-  disparate impact over decision thresholds;
-- `representation_probe` and `adrg`: how well a random forest recovers S (and Y) from a
-  representation;
-- `tradeoff_distance` and `equal_tradeoff_line`: the paper's model-selection rule;
-- `evaluate_fairness`: all of the above for a trained Keras model.
+- `auc`, `group_pairwise_accuracy_difference` (alias `gpa`), `pairwise_accuracy`,
+  `area_under_discrimination_curve` (alias `audc`), `discrimination_curve`,
+  `tradeoff_distance`, `equal_tradeoff_line` (module `fairness`): accuracy, disparate
+  mistreatment, disparate impact over thresholds, and the paper's model-selection rule;
+- `representation_probe`, `adrg`, `RepresentationProbeResult` (module `probes`): how well
+  a random forest recovers S (and Y) from a representation;
+- `evaluate_fairness`, `extract_representation`, `find_representation_layer` (module
+  `evaluate`): all of the above for a trained Keras model in one call;
+- `plugin_entropy`, `plugin_mutual_information`, `sample_codes`,
+  `mixture_mutual_information` (module `information_estimates`): information of binary
+  codes about integer labels, in bits, from NumPy arrays;
+- `information_report`, `layer_probabilities`, `REPORT_COLUMNS` (module
+  `information_probe`): per stochastic layer of a trained model, `I(T; S)`, `I(T; Y)` and
+  `H(T)` from repeated samples.
 """
 
 from keras_sqnn.metrics.evaluate import (
@@ -31,10 +36,22 @@ from keras_sqnn.metrics.fairness import (
     pairwise_accuracy,
     tradeoff_distance,
 )
+from keras_sqnn.metrics.information_estimates import (
+    mixture_mutual_information,
+    plugin_entropy,
+    plugin_mutual_information,
+    sample_codes,
+)
+from keras_sqnn.metrics.information_probe import (
+    REPORT_COLUMNS,
+    information_report,
+    layer_probabilities,
+)
 from keras_sqnn.metrics.probes import RepresentationProbeResult, adrg, representation_probe
 
 __all__ = [
     "DEFAULT_NUM_THRESHOLDS",
+    "REPORT_COLUMNS",
     "RepresentationProbeResult",
     "adrg",
     "area_under_discrimination_curve",
@@ -47,29 +64,13 @@ __all__ = [
     "find_representation_layer",
     "gpa",
     "group_pairwise_accuracy_difference",
-    "pairwise_accuracy",
-    "representation_probe",
-    "tradeoff_distance",
-]
-
-from keras_sqnn.metrics.information_probe import (  # noqa: E402
-    REPORT_COLUMNS,
-    information_report,
-    layer_probabilities,
-    mixture_mutual_information,
-    plugin_entropy,
-    plugin_mutual_information,
-    sample_codes,
-    stochastic_layers,
-)
-
-__all__ += [
-    "REPORT_COLUMNS",
     "information_report",
     "layer_probabilities",
     "mixture_mutual_information",
+    "pairwise_accuracy",
     "plugin_entropy",
     "plugin_mutual_information",
+    "representation_probe",
     "sample_codes",
-    "stochastic_layers",
+    "tradeoff_distance",
 ]

@@ -7,25 +7,22 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from keras_sqnn.metrics._validation import (
-    check_binary_labels,
-    check_same_length,
-    check_scores,
-    encode_groups,
-)
 from keras_sqnn.metrics.fairness import (
     area_under_discrimination_curve,
     auc,
     group_pairwise_accuracy_difference,
 )
 from keras_sqnn.metrics.probes import representation_probe
+from keras_sqnn.validation import (
+    check_binary_labels,
+    check_same_length,
+    check_scores,
+    encode_groups,
+)
 
 if TYPE_CHECKING:
     import keras
     import pandas as pd
-
-STOCHASTIC_LAYER_PREFIX = "StochasticBinary"
-"""Class-name prefix of the package's stochastically quantized layers."""
 
 PROBE_KEYS = ("adrg", "probe_accuracy", "majority_ratio", "probe_auc_s", "probe_auc_y")
 """Keys of `evaluate_fairness`'s result that come from the representation probe."""
@@ -35,8 +32,9 @@ def find_representation_layer(model: keras.Model) -> keras.layers.Layer | None:
     """The last stochastically quantized layer of `model`, or None if it has none.
 
     Looks at the top-level layers of `model` (`model.layers`, not inside nested models)
-    for a class name starting with "StochasticBinary", and returns the last one: the
-    paper probes the stochastically quantized penultimate layer.
+    for instances of `keras_sqnn.layers.StochasticBinaryMixin` (see
+    `keras_sqnn.layers.stochastic_layers`), and returns the last one: the paper probes the
+    stochastically quantized penultimate layer.
 
     Args:
         model: a Keras model.
@@ -51,14 +49,14 @@ def find_representation_layer(model: keras.Model) -> keras.layers.Layer | None:
     >>> find_representation_layer(model) is None
     True
     """
-    found = None
-    for layer in model.layers:
-        if type(layer).__name__.startswith(STOCHASTIC_LAYER_PREFIX):
-            found = layer
-    return found
+    from keras_sqnn.layers import stochastic_layers
+
+    found = stochastic_layers(model, recursive=False)
+    return found[-1] if found else None
 
 
-def _resolve_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.layers.Layer:
+def _named_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.layers.Layer:
+    """`layer` itself, or the layer of `model` it names (any layer: not only a stochastic one)."""
     if isinstance(layer, str):
         try:
             return model.get_layer(layer)
@@ -104,7 +102,7 @@ def extract_representation(
     """
     import keras
 
-    resolved = _resolve_layer(model, layer)
+    resolved = _named_layer(model, layer)
     try:
         # A functional model's `input` keeps the structure of its inputs (a dict, a list);
         # a Sequential model only has the list `inputs`.

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
-from keras_sqnn.metrics._validation import (
+from keras_sqnn.validation import (
     as_python,
     check_binary_labels,
     check_both_classes,

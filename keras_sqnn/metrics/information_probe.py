@@ -33,7 +33,6 @@ References:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,21 +42,25 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from keras_sqnn import information
-from keras_sqnn.layers import StochasticBinaryMixin
-from keras_sqnn.metrics._validation import check_1d, check_same_length
+from keras_sqnn.layers import StochasticBinaryMixin, resolve_stochastic_layer, stochastic_layers
+from keras_sqnn.metrics.information_estimates import (
+    DEFAULT_CHUNK_SIZE,
+    code_ids,
+    encode_labels,
+    entropy_of_ids,
+    mixture_mutual_information,
+    plugin_mutual_information_of_ids,
+    sample_codes,
+    sum_unit_mutual_information,
+)
 from keras_sqnn.models import FEATURES, SENSITIVE, SensitiveSequential
+from keras_sqnn.validation import check_1d, check_positive_int, check_same_length
 
 DEFAULT_N_SAMPLES = 10
 """Codes sampled per example by :func:`information_report`."""
 
 DEFAULT_BATCH_SIZE = 4096
 """Examples per forward pass when computing theta."""
-
-DEFAULT_CHUNK_SIZE = 512
-"""Sampled codes per step of the sampled mixture estimator (memory O(chunk * n))."""
-
-# Code probabilities held at once by the exact estimator: rows * 2**units <= this.
-_EXACT_CHUNK_ELEMENTS = 2**22
 
 REPORT_COLUMNS = (
     "layer",
@@ -77,334 +80,27 @@ REPORT_COLUMNS = (
 """Columns of the DataFrame returned by :func:`information_report`, in order."""
 
 
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"Expected `{name}` to be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def encode_labels(values: ArrayLike, name: str) -> tuple[np.ndarray, int]:
-    """Integer labels (of S or Y) as codes ``0 .. K - 1``, and K.
-
-    Booleans, integers and integer-valued floats are accepted; the MI does not depend on
-    how the labels are numbered.
-
-    Args:
-        values: 1-D array-like of integer labels, shape ``(n,)`` or ``(n, 1)``.
-        name: argument name used in error messages.
-
-    Returns:
-        ``(codes, num_labels)``: ``int64`` codes of shape ``(n,)`` and the number of
-        distinct labels.
-
-    Example:
-        >>> codes, k = encode_labels([3, 7, 3], "s")
-        >>> codes.tolist(), k
-        ([0, 1, 0], 2)
-    """
-    array = check_1d(values, name)
-    if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        safe = np.where(finite, array, 0.0)
-        bad = array[~finite | (safe != np.round(safe))]
-        if bad.size:
-            raise ValueError(
-                f"Expected `{name}` to hold integer labels. Received: {name} with "
-                f"{bad.size} non-integer values, e.g. {bad[0].item()!r}"
-            )
-    elif array.dtype.kind not in "biu":
-        raise ValueError(
-            f"Expected `{name}` to hold integer labels (encode other labels with "
-            f"numpy.unique(..., return_inverse=True)). Received: {name} with "
-            f"dtype={array.dtype}"
-        )
-    _, codes = np.unique(array, return_inverse=True)
-    codes = codes.reshape(-1).astype(np.int64)
-    return codes, int(codes.max()) + 1
-
-
-def _entropy_of_ids(ids: np.ndarray) -> float:
-    counts = np.bincount(ids)
-    p = counts[counts > 0] / ids.size
-    return float(-(p * np.log2(p)).sum())
-
-
-def _code_ids(codes: np.ndarray) -> np.ndarray:
-    """One integer id per distinct row of a binary code matrix."""
-    packed = np.packbits(codes.astype(bool, copy=False), axis=1)
-    _, ids = np.unique(packed, axis=0, return_inverse=True)
-    return ids.reshape(-1).astype(np.int64)
-
-
-def _check_codes(codes: ArrayLike) -> np.ndarray:
-    array = np.asarray(codes)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim < 2 or array.shape[0] == 0:
-        raise ValueError(
-            "Expected `codes` of shape (n, units) with n > 0. "
-            f"Received: codes with shape {array.shape}"
-        )
-    array = array.reshape(array.shape[0], -1)
-    if not np.isin(array, [0, 1]).all():
-        raise ValueError(
-            "Expected `codes` to hold binary values 0/1. "
-            f"Received: codes with values {np.unique(array)[:5].tolist()}"
-        )
-    return array.astype(bool)
-
-
-def plugin_entropy(codes: ArrayLike) -> float:
-    """Plug-in (histogram) entropy ``H(T)`` in bits of observed binary codes.
-
-    Counts the distinct rows with ``numpy.unique(..., axis=0)``: ``O(N log N)`` time and
-    ``O(N)`` memory, so it takes millions of codes.
-
-    Args:
-        codes: ``(N, units)`` array of 0/1 codes.
-
-    Returns:
-        ``-sum_t p(t) log2 p(t)`` over the empirical code frequencies.
-
-    Example:
-        >>> plugin_entropy([[0, 0], [0, 1], [1, 0], [1, 1]])
-        2.0
-    """
-    return _entropy_of_ids(_code_ids(_check_codes(codes)))
-
-
-def plugin_mutual_information(codes: ArrayLike, labels: ArrayLike) -> float:
-    """Plug-in (histogram) ``I(T; L)`` in bits of observed binary codes and integer labels.
-
-    The paper's ``BinaryMI`` counting estimator, as ``H(T) + H(L) - H(T, L)`` of the
-    empirical frequencies, with ``numpy.unique`` instead of the ``(N, N)`` code-equality
-    matrix of :func:`keras_sqnn.information.counting_mutual_information`, so that it takes
-    ``n * n_samples`` codes. Biased upwards by about ``(|T| - 1)(|L| - 1) / (2 N ln 2)``
-    bits (``|T|`` distinct codes, ``|L|`` labels, ``N`` rows).
-
-    Args:
-        codes: ``(N, units)`` array of 0/1 codes.
-        labels: ``(N,)`` integer labels.
-
-    Returns:
-        The estimate, a float (0 up to rounding when T and L are independent in the sample).
-
-    Example:
-        >>> codes = [[0, 0], [1, 1], [0, 1], [1, 0]]
-        >>> plugin_mutual_information(codes, [0, 0, 1, 1])  # T1 XOR T2 = L
-        1.0
-    """
-    array = _check_codes(codes)
-    label_codes, num_labels = encode_labels(labels, "labels")
-    check_same_length(codes=array, labels=label_codes)
-    return _plugin_mi_of_ids(_code_ids(array), label_codes, num_labels)
-
-
-def _plugin_mi_of_ids(code_ids: np.ndarray, labels: np.ndarray, num_labels: int) -> float:
-    joint = code_ids * num_labels + labels
-    return _entropy_of_ids(code_ids) + _entropy_of_ids(labels) - _entropy_of_ids(joint)
-
-
-def sample_codes(
-    theta: ArrayLike, n_samples: int, seed: int | np.random.Generator | None = None
-) -> np.ndarray:
-    """``n_samples`` binary codes per example, ``T ~ Bernoulli(theta)``, with NumPy.
-
-    Does not touch any layer's seed generator, so probing a model leaves its state as is.
-
-    Args:
-        theta: ``(n, units)`` Bernoulli parameters.
-        n_samples: codes per example, >= 1.
-        seed: seed or ``numpy.random.Generator``.
-
-    Returns:
-        ``(n_samples * n, units)`` boolean codes, sample-major: row ``j`` was drawn from
-        ``theta[j % n]``.
-
-    Example:
-        >>> sample_codes([[0.0, 1.0]], 3, seed=0).astype(int).tolist()
-        [[0, 1], [0, 1], [0, 1]]
-    """
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    array = np.asarray(theta, dtype=np.float32)
-    array = array.reshape(array.shape[0], -1)
-    rng = np.random.default_rng(seed)
-    # One sample at a time: peak memory is one float array of theta's size.
-    samples = [rng.random(array.shape, dtype=np.float32) < array for _ in range(n_samples)]
-    return np.concatenate(samples)
-
-
-def _group_sums(values: np.ndarray, labels: np.ndarray, num_labels: int) -> np.ndarray:
-    one_hot = np.zeros((labels.size, num_labels))
-    one_hot[np.arange(labels.size), labels] = 1.0
-    return one_hot.T @ values.astype(np.float64)
-
-
-def _exact_mixture_mi(theta: np.ndarray, labels: np.ndarray, num_labels: int) -> float:
-    units = theta.shape[1]
-    rows = max(1, _EXACT_CHUNK_ELEMENTS >> units)
-    sums = np.zeros((num_labels, 2**units))
-    for start in range(0, theta.shape[0], rows):
-        probabilities = keras.ops.convert_to_numpy(
-            information.code_probabilities(theta[start : start + rows])
-        )
-        sums += _group_sums(probabilities, labels[start : start + rows], num_labels)
-    counts = np.bincount(labels, minlength=num_labels).astype(np.float32)
-    value = information.exact_joint_mutual_information_from_sums(counts, sums.astype(np.float32))
-    return float(keras.ops.convert_to_numpy(value))
-
-
-def _sampled_mixture_mi(
-    theta: np.ndarray, codes: np.ndarray, labels: np.ndarray, num_labels: int, chunk_size: int
-) -> float:
-    n = theta.shape[0]
-    reference_theta = keras.ops.convert_to_tensor(theta, dtype="float32")
-    reference_labels = keras.ops.convert_to_tensor(labels.astype(np.int32))
-    code_labels = np.tile(labels.astype(np.int32), codes.shape[0] // n)
-    total = 0.0
-    for start in range(0, codes.shape[0], chunk_size):
-        terms = information.sampled_joint_terms(
-            codes[start : start + chunk_size].astype(np.float32),
-            code_labels[start : start + chunk_size],
-            reference_theta,
-            reference_labels,
-            num_labels,
-        )
-        total += float(np.sum(keras.ops.convert_to_numpy(terms), dtype=np.float64))
-    return total / codes.shape[0]
-
-
-def mixture_mutual_information(
-    theta: ArrayLike,
-    labels: ArrayLike,
-    codes: ArrayLike | None = None,
-    *,
-    max_exact_units: int = information.DEFAULT_MAX_EXACT_UNITS,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> float:
-    """``I(T; L)`` in bits of the mixture over examples, exact or from sampled codes.
-
-    With ``p(t | x) = prod_i Bernoulli(t_i; theta_i(x))`` and the examples as the
-    distribution of X, ``p(t | l)`` and ``p(t)`` are mixtures over the examples. Up to
-    ``max_exact_units`` units the MI is computed exactly by enumerating the ``2**units``
-    codes (in chunks of examples, memory ``O(2**22)`` floats); above, as the mean of
-    ``log2 p(t_j | l_j) - log2 p(t_j)`` over the sampled ``codes`` (unbiased given the
-    examples; time ``O(len(codes) * n * units)``, memory ``O(chunk_size * n)``).
-
-    Args:
-        theta: ``(n, ...)`` Bernoulli parameters, flattened to ``(n, units)``.
-        labels: ``(n,)`` integer labels (S or Y).
-        codes: ``(n_samples * n, units)`` codes from :func:`sample_codes` (row ``j`` drawn
-            from ``theta[j % n]``); needed only above ``max_exact_units`` units.
-        max_exact_units: widest layer enumerated exactly.
-        chunk_size: codes per step of the sampled estimate.
-
-    Returns:
-        The MI in bits.
-
-    Example:
-        >>> theta = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
-        >>> round(mixture_mutual_information(theta, [0, 0, 1, 1]), 6)  # L = T1 XOR T2
-        1.0
-    """
-    array = np.asarray(theta, dtype=np.float32)
-    if array.ndim < 2 or array.shape[0] == 0:
-        raise ValueError(
-            f"Expected `theta` of shape (n, units) with n > 0. Received: theta with shape "
-            f"{array.shape}"
-        )
-    array = array.reshape(array.shape[0], -1)
-    if not (np.isfinite(array).all() and array.min() >= 0.0 and array.max() <= 1.0):
-        raise ValueError(
-            "Expected `theta` to hold probabilities in [0, 1]. Received: theta with values "
-            f"in [{np.nanmin(array)}, {np.nanmax(array)}] and "
-            f"{int(np.sum(~np.isfinite(array)))} non-finite values"
-        )
-    label_codes, num_labels = encode_labels(labels, "labels")
-    check_same_length(theta=array, labels=label_codes)
-    max_exact_units = _check_positive_int(max_exact_units, "max_exact_units", minimum=0)
-    chunk_size = _check_positive_int(chunk_size, "chunk_size")
-    if array.shape[1] <= max_exact_units:
-        return _exact_mixture_mi(array, label_codes, num_labels)
-    if codes is None:
-        raise ValueError(
-            f"Expected `codes` (from sample_codes) for a layer of {array.shape[1]} units, "
-            f"above max_exact_units={max_exact_units}. Received: codes=None"
-        )
-    code_array = _check_codes(codes)
-    if code_array.shape[1] != array.shape[1] or code_array.shape[0] % array.shape[0]:
-        raise ValueError(
-            "Expected `codes` of shape (n_samples * n, units) with "
-            f"n={array.shape[0]}, units={array.shape[1]}. Received: codes with shape "
-            f"{code_array.shape}"
-        )
-    return _sampled_mixture_mi(array, code_array, label_codes, num_labels, chunk_size)
-
-
-def _sum_unit_mi(theta: np.ndarray, labels: np.ndarray, num_labels: int) -> float:
-    counts = np.bincount(labels, minlength=num_labels).astype(np.float32)
-    sums = _group_sums(theta, labels, num_labels).astype(np.float32)
-    per_unit = information.per_unit_mutual_information_from_sums(counts, sums)
-    return float(np.sum(keras.ops.convert_to_numpy(per_unit), dtype=np.float64))
-
-
-def _top_level_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    if isinstance(model, SensitiveSequential):
-        return model.stack
-    return list(model.layers)
-
-
-def _contains_stochastic(layer: keras.layers.Layer) -> bool:
-    inner = getattr(layer, "layers", None) or []
-    return any(
-        isinstance(each, StochasticBinaryMixin) or _contains_stochastic(each) for each in inner
-    )
-
-
-def stochastic_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """The stochastic binary layers of a model, in order (top level only).
-
-    Args:
-        model: a :class:`~keras_sqnn.models.SensitiveSequential`, functional or Sequential
-            Keras model.
-
-    Returns:
-        The layers that subclass :class:`~keras_sqnn.layers.StochasticBinaryMixin`.
+def _probed_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The stochastic binary layers at the top level of ``model``: those the probe can run.
 
     Raises:
         ValueError: if a nested model holds a stochastic binary layer (probe the nested
             model itself).
-
-    Example:
-        >>> from keras_sqnn.layers import StochasticBinaryDense
-        >>> model = SensitiveSequential([keras.Input((3,)), StochasticBinaryDense(2, name="t")])
-        >>> [layer.name for layer in stochastic_layers(model)]
-        ['t']
     """
-    layers = _top_level_layers(model)
-    for layer in layers:
-        if not isinstance(layer, StochasticBinaryMixin) and _contains_stochastic(layer):
+    for layer in model.layers:
+        if not isinstance(layer, StochasticBinaryMixin) and stochastic_layers(layer):
             raise ValueError(
                 "Expected the stochastic binary layers at the top level of `model`. "
                 f"Received: model {model.name!r} with a nested model {layer.name!r} that "
                 "holds one; probe the nested model (with its own inputs) instead"
             )
-    return [layer for layer in layers if isinstance(layer, StochasticBinaryMixin)]
+    return stochastic_layers(model, recursive=False)
 
 
-def _resolve_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.layers.Layer:
-    candidates = stochastic_layers(model)
-    for candidate in candidates:
-        if candidate is layer or candidate.name == layer:
-            return candidate
-    names = [candidate.name for candidate in candidates]
-    shown = layer if isinstance(layer, str) else getattr(layer, "name", layer)
-    raise ValueError(
-        f"Expected `layer` to be (or name) a top-level stochastic binary layer of the model "
-        f"{names}. Received: layer={shown!r}"
-    )
+def _probed_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.layers.Layer:
+    """The top-level stochastic binary layer that ``layer`` is, or names."""
+    _probed_layers(model)
+    return resolve_stochastic_layer(model, layer, recursive=False)
 
 
 def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
@@ -484,8 +180,8 @@ def layer_probabilities(
         >>> layer_probabilities(model, np.ones((2, 3)), "t").tolist()
         [[0.5], [0.5]]
     """
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    resolved = _resolve_layer(model, layer)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    resolved = _probed_layer(model, layer)
     if isinstance(model, SensitiveSequential):
         features = x[FEATURES] if isinstance(x, dict) else x
         features = np.asarray(features)
@@ -560,7 +256,7 @@ def _information_row(
             f"{int(np.sum(~np.isfinite(theta)))} non-finite values (NaN weights or inputs?)"
         )
     codes = sample_codes(theta, n_samples, rng)
-    code_ids = _code_ids(codes)
+    ids = code_ids(codes)
 
     def mixture(labels: tuple[np.ndarray, int]) -> float:
         return mixture_mutual_information(
@@ -568,7 +264,7 @@ def _information_row(
         )
 
     def counting(labels: tuple[np.ndarray, int]) -> float:
-        return _plugin_mi_of_ids(code_ids, np.tile(labels[0], n_samples), labels[1])
+        return plugin_mutual_information_of_ids(ids, np.tile(labels[0], n_samples), labels[1])
 
     nan = float("nan")
     return {
@@ -579,12 +275,12 @@ def _information_row(
         "mixture_method": "exact" if units <= max_exact_units else "sampled",
         "mi_ts_counting": counting(s),
         "mi_ts_mixture": mixture(s),
-        "sum_unit_mi_ts": _sum_unit_mi(theta, *s),
+        "sum_unit_mi_ts": sum_unit_mutual_information(theta, *s),
         "mi_ty_counting": nan if y is None else counting(y),
         "mi_ty_mixture": nan if y is None else mixture(y),
-        "entropy_t": _entropy_of_ids(code_ids),
-        "entropy_s": _entropy_of_ids(s[0]),
-        "entropy_y": nan if y is None else _entropy_of_ids(y[0]),
+        "entropy_t": entropy_of_ids(ids),
+        "entropy_s": entropy_of_ids(s[0]),
+        "entropy_y": nan if y is None else entropy_of_ids(y[0]),
     }
 
 
@@ -646,10 +342,10 @@ def information_report(
         >>> report.loc[0, ["mi_ts_counting", "mi_ts_mixture", "entropy_s"]].round(3).tolist()
         [1.0, 1.0, 1.0]
     """
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    max_exact_units = _check_positive_int(max_exact_units, "max_exact_units", minimum=0)
-    chunk_size = _check_positive_int(chunk_size, "chunk_size")
+    n_samples = check_positive_int(n_samples, "n_samples")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    max_exact_units = check_positive_int(max_exact_units, "max_exact_units", minimum=0)
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
     features = _feature_arrays(x)
     s_labels = encode_labels(s, "s")
     lengths = {f"x[{i}]" if len(features) > 1 else "x": a for i, a in enumerate(features)}
@@ -660,15 +356,15 @@ def information_report(
         lengths["y"] = y_labels[0]
     check_same_length(**lengths)
     if layers is None:
-        chosen = stochastic_layers(model)
+        chosen = _probed_layers(model)
         if not chosen:
             raise ValueError(
                 "Expected `model` to have at least one stochastic binary layer at its top "
                 f"level. Received: model {model.name!r} with layers "
-                f"{[layer.name for layer in _top_level_layers(model)]}"
+                f"{[layer.name for layer in model.layers]}"
             )
     else:
-        chosen = [_resolve_layer(model, layer) for layer in layers]
+        chosen = [_probed_layer(model, layer) for layer in layers]
     inputs = model_inputs(model, x, check_1d(s, "s"))
     rng = np.random.default_rng(seed)
     rows = [
@@ -688,14 +384,10 @@ def information_report(
 
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_N_SAMPLES",
     "REPORT_COLUMNS",
-    "encode_labels",
     "information_report",
     "layer_probabilities",
-    "mixture_mutual_information",
     "model_inputs",
-    "plugin_entropy",
-    "plugin_mutual_information",
-    "sample_codes",
-    "stochastic_layers",
 ]

@@ -11,7 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from keras_sqnn.metrics._validation import (
+from keras_sqnn.validation import (
     as_python,
     check_binary_labels,
     check_both_classes,

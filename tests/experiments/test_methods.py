@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from keras_sqnn.classifiers import PAPER_HYPERPARAMETERS
-from keras_sqnn.experiments import METHOD_NAMES, Method, default_param, make_method
+from keras_sqnn.experiments import (
+    METHOD_NAMES,
+    PAPER_HYPERPARAMETERS,
+    Method,
+    default_param,
+    make_method,
+)
 from tests.baselines.synthetic import biased_data
 
 

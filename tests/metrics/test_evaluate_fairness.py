@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from keras_sqnn.layers import StochasticBinaryDense
 from keras_sqnn.metrics import (
     area_under_discrimination_curve,
     auc,
@@ -32,8 +33,8 @@ def synthetic_data(seed=0):
     return x, y, s
 
 
-class StochasticBinaryStandIn(keras.layers.Dense):
-    """Carries the class-name prefix of the package's stochastic layers."""
+class StochasticBinaryLookalike(keras.layers.Dense):
+    """Named like the package's stochastic layers, but not one: never the representation."""
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +111,11 @@ def test_stochastic_layer_is_found_and_probed():
     x, y, s = synthetic_data(1)
     inputs = keras.Input((5,))
     hidden = keras.layers.Dense(6, name="first")(inputs)
-    first = StochasticBinaryStandIn(4, activation="sigmoid", name="first_stochastic")(hidden)
-    last = StochasticBinaryStandIn(3, activation="sigmoid", name="last_stochastic")(first)
-    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(last))
+    # "threshold" inference is deterministic: both evaluations probe the same codes.
+    first = StochasticBinaryDense(4, inference="threshold", name="first_stochastic")(hidden)
+    last = StochasticBinaryDense(3, inference="threshold", name="last_stochastic")(first)
+    lookalike = StochasticBinaryLookalike(3, activation="sigmoid", name="lookalike")(last)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(lookalike))
     assert find_representation_layer(model) is model.get_layer("last_stochastic")
     found = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
     named = evaluate_fairness(
@@ -205,8 +208,6 @@ def test_subclassed_model_metrics_work_but_extraction_explains_itself(data):
 
 
 def test_the_package_stochastic_layer_is_found_with_its_sensitive_input():
-    from keras_sqnn.layers import StochasticBinaryDense
-
     x, y, s = synthetic_data(5)
     features = keras.Input((5,), name="features")
     sensitive = keras.Input((), dtype="int32", name="sensitive")
@@ -231,7 +232,6 @@ def test_the_package_stochastic_layer_is_found_with_its_sensitive_input():
 def test_stochastic_layer_representation_is_a_sampled_binary_code():
     import keras
 
-    from keras_sqnn.layers import StochasticBinaryDense
     from keras_sqnn.metrics import extract_representation
 
     inputs = keras.Input((3,))

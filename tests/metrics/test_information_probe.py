@@ -13,9 +13,10 @@ from scipy.stats import entropy as scipy_entropy
 
 from keras_sqnn import information
 from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
-from keras_sqnn.layers import StochasticBinaryDense
+from keras_sqnn.layers import StochasticBinaryDense, stochastic_layers
 from keras_sqnn.metrics import (
     REPORT_COLUMNS,
+    information_estimates,
     information_probe,
     information_report,
     layer_probabilities,
@@ -23,7 +24,6 @@ from keras_sqnn.metrics import (
     plugin_entropy,
     plugin_mutual_information,
     sample_codes,
-    stochastic_layers,
 )
 from keras_sqnn.models import SensitiveSequential
 from tests.reference import counting_mi_bits, joint_mi_bits, per_unit_mi_bits
@@ -125,7 +125,7 @@ def test_exact_mixture_matches_the_enumeration_reference_in_chunks(monkeypatch):
     assert expected > 0.1
     assert mixture_mutual_information(theta, s) == pytest.approx(expected, abs=1e-5)
     # 64 probabilities per chunk: 4 examples per chunk, 50 chunks summed.
-    monkeypatch.setattr(information_probe, "_EXACT_CHUNK_ELEMENTS", 64)
+    monkeypatch.setattr(information_estimates, "_EXACT_CHUNK_ELEMENTS", 64)
     assert mixture_mutual_information(theta, s) == pytest.approx(expected, abs=1e-5)
 
 
@@ -372,7 +372,8 @@ def test_report_rejects_models_without_or_with_nested_stochastic_layers():
         information_report(outer, np.zeros((4, 2)), np.arange(4) % 2)
 
 
-def test_docstring_examples():
-    result = doctest.testmod(information_probe, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", [information_estimates, information_probe])
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0

@@ -1,6 +1,6 @@
 """Saving is atomic: a crash while exporting never leaves a half-written model in place.
 
-``keras_sqnn.cli._atomic_save`` writes the ``.keras`` file and the SavedModel into a hidden
+``keras_sqnn.export.atomic_save`` writes the ``.keras`` file and the SavedModel into a hidden
 staging folder beside the destination and renames it into place. A failure (exception) or a
 kill (SIGKILL) during the writes leaves the destination holding the previous complete export,
 or nothing when there was none.
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_sqnn.cli import _atomic_save
+from keras_sqnn.export import atomic_save
 from keras_sqnn.layers import StochasticBinaryDense
 from keras_sqnn.models import SensitiveSequential
 
@@ -78,7 +78,7 @@ def _partial_then_fail(method: str):
 def test_a_failed_save_keeps_the_previous_export(method, tmp_path):
     destination = tmp_path / "models" / "adult"
     first = _model(seed=1)
-    _atomic_save(first, destination)
+    atomic_save(first, destination)
     before = _tree(destination)
     assert set(before) >= {"model.keras", "serving/saved_model.pb"}
 
@@ -87,7 +87,7 @@ def test_a_failed_save_keeps_the_previous_export(method, tmp_path):
     assert not np.allclose(second.predict(X, verbose=0), first.predict(X, verbose=0))
     setattr(second, method, _partial_then_fail(method))
     with pytest.raises(OSError, match="No space left on device"):
-        _atomic_save(second, destination)
+        atomic_save(second, destination)
     assert _tree(destination) == before  # byte for byte
     _assert_serves(destination, first)
     # No staging or backup folder is left beside it.
@@ -99,7 +99,7 @@ def test_a_failed_first_save_leaves_nothing(tmp_path):
     model = _model(seed=1)
     model.export = _partial_then_fail("export")
     with pytest.raises(OSError, match="No space left on device"):
-        _atomic_save(model, destination)
+        atomic_save(model, destination)
     assert not destination.exists()
     assert list(destination.parent.iterdir()) == []
 
@@ -107,9 +107,9 @@ def test_a_failed_first_save_leaves_nothing(tmp_path):
 def test_a_successful_save_replaces_the_previous_export(tmp_path):
     # The control for the tests above: without a failure the new model does replace the old.
     destination = tmp_path / "adult"
-    _atomic_save(_model(seed=1), destination)
+    atomic_save(_model(seed=1), destination)
     second = _model(seed=2)
-    _atomic_save(second, destination)
+    atomic_save(second, destination)
     _assert_serves(destination, second)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adult"]
 
@@ -119,12 +119,12 @@ KILLED_DURING_EXPORT = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     import numpy as np
-    from keras_sqnn.cli import _atomic_save
+    from keras_sqnn.export import atomic_save
     from tests.robustness.test_atomic_save import X, _model
 
     destination = Path(sys.argv[1])
     first = _model(seed=1)
-    _atomic_save(first, destination)
+    atomic_save(first, destination)
     np.save(destination.parent / "expected.npy", first.predict(X, verbose=0))
 
     def export_then_die(filepath, *args, **kwargs):
@@ -135,7 +135,7 @@ KILLED_DURING_EXPORT = textwrap.dedent(
 
     second = _model(seed=2)
     second.export = export_then_die
-    _atomic_save(second, destination)
+    atomic_save(second, destination)
     """
 )
 

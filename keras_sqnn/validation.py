@@ -1,17 +1,48 @@
-"""Shared input checks for the metrics: 1-D arrays, equal lengths, labels, groups."""
+"""Argument checks shared across the package, with errors of the form "Expected ... Received: ...".
+
+Each check returns the validated value (converted where it says so) or raises ``ValueError``
+naming the argument: positive integers, 1-D arrays of equal length, scores, binary labels
+and group labels. The metrics, the callbacks, the baselines and the experiments use them.
+"""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 
 def as_python(value: Any) -> Any:
     """A NumPy scalar as the equivalent Python scalar (for readable error messages)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an ``int`` if it is an integer (not a bool) >= ``minimum``.
+
+    Args:
+        value: the argument to check.
+        name: argument name used in error messages.
+        minimum: the smallest value accepted.
+
+    Returns:
+        ``int(value)``.
+
+    Example:
+        >>> check_positive_int(3, "epochs")
+        3
+        >>> check_positive_int(0, "epochs")
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected `epochs` to be an integer >= 1. Received: epochs=0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(
+            f"Expected `{name}` to be an integer >= {minimum}. Received: {name}={value!r}"
+        )
+    return int(value)
 
 
 def _summary(values: np.ndarray, limit: int = 5) -> str:
@@ -173,6 +204,8 @@ def encode_groups(
         A tuple `(codes, groups)`: `codes[i]` is the index of example `i`'s group in
         `groups`, the sorted distinct labels (as returned by `np.unique`).
     """
+    import pandas as pd  # Imported here: `import keras_sqnn` does not need pandas.
+
     array = check_1d(sensitive_features, name)
     missing = np.asarray(pd.isna(array), dtype=bool)
     if missing.any():
