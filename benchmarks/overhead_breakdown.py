@@ -6,8 +6,8 @@ with these middle layers:
 
 1. the baseline again: a control (two copies of one model differ by a few percent; read
    the other lines against this one, not against 1.00);
-2. ``StochasticBinaryDense(32)`` without MI: the layer with its seed step, Philox draw,
-   Bernoulli comparison and straight-through estimator;
+2. ``StochasticBinaryDense(32)`` without MI: the layer with its seed step, Bernoulli draw
+   (``--sampler``, default tfp) and straight-through estimator;
 3. ``StochasticBinaryDense(32)`` with the BinaryBernoulli MI but codes thresholded at 0.5
    instead of sampled: the layer with the MI term, its input checks and its logged metric,
    without the random draw;
@@ -17,7 +17,7 @@ with these middle layers:
 Printed per line: the median round ratio to the baseline [interquartile range].
 
     .venv/bin/python benchmarks/overhead_breakdown.py [--rounds 200] [--steps 10]
-        [--intra-op-threads N]
+        [--sampler tfp|philox] [--intra-op-threads N]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from step_time import (  # noqa: E402
     batched_data,
     build_mlp,
     parse_timing_arguments,
+    ratio_summary,
     time_interleaved,
 )
 
@@ -49,40 +50,50 @@ class ThresholdCodesDense(StochasticBinaryDense):
         return tf.cast(tf.cast(theta, tf.float32) >= 0.5, tf.float32)
 
 
-def _stochastic(layer_class: Any, mi_estimator: str | None) -> Any:
+def _stochastic(layer_class: Any, mi_estimator: str | None, sampler: str) -> Any:
     def middle(h: Any, sensitive: Any) -> Any:
-        layer = layer_class(UNITS, mi_estimator=mi_estimator, gamma=0.1, seed=0)
+        layer = layer_class(UNITS, mi_estimator=mi_estimator, gamma=0.1, sampler=sampler, seed=0)
         return layer(h, sensitive=sensitive)
 
     return middle
 
 
-MIDDLES = {
-    "sigmoid Dense (baseline)": lambda h, s: keras.layers.Dense(UNITS, activation="sigmoid")(h),
-    "1. baseline again (control)": lambda h, s: keras.layers.Dense(UNITS, activation="sigmoid")(h),
-    "2. stochastic layer, no MI": _stochastic(StochasticBinaryDense, None),
-    "3. BinaryBernoulli MI, codes not sampled": _stochastic(ThresholdCodesDense, "bernoulli"),
-    "4. (a) BinaryBernoulli MI, sampled codes": _stochastic(StochasticBinaryDense, "bernoulli"),
-    "5. (b) joint MI, sampled codes": _stochastic(StochasticBinaryDense, "joint"),
-}
+def middles(sampler: str) -> dict[str, Any]:
+    """The middle layers of the breakdown, the baseline first."""
+
+    def sigmoid(h: Any, s: Any) -> Any:
+        return keras.layers.Dense(UNITS, activation="sigmoid")(h)
+
+    return {
+        "baseline": sigmoid,
+        "1. baseline again (control)": sigmoid,
+        "2. stochastic layer, no MI": _stochastic(StochasticBinaryDense, None, sampler),
+        "3. BinaryBernoulli MI, codes not sampled": _stochastic(
+            ThresholdCodesDense, "bernoulli", sampler
+        ),
+        "4. (a) BinaryBernoulli MI, sampled codes": _stochastic(
+            StochasticBinaryDense, "bernoulli", sampler
+        ),
+        "5. (b) joint MI, sampled codes": _stochastic(StochasticBinaryDense, "joint", sampler),
+    }
 
 
 def main() -> None:
-    args = parse_timing_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sampler", choices=("tfp", "philox"), default="tfp")
+    args = parse_timing_arguments(parser)
     data = batched_data()
-    baseline = next(iter(MIDDLES))
-    print(f"intra-op threads: {args.intra_op_threads or 'default'}")
+    print(f"sampler: {args.sampler}; intra-op threads: {args.intra_op_threads or 'default'}")
     for jit in (False, True):
-        models = {name: build_mlp(middle, jit) for name, middle in MIDDLES.items()}
+        models = {name: build_mlp(middle, jit) for name, middle in middles(args.sampler).items()}
         times = time_interleaved(models, data, args.rounds, args.steps)
         print(
-            f"jit_compile={jit}: {baseline} {np.median(times[baseline]) * 1e3:.3f} ms/step, "
+            f"jit_compile={jit}: sigmoid Dense (baseline) "
+            f"{np.median(times['baseline']) * 1e3:.3f} ms/step, "
             f"{args.rounds} rounds x {args.steps} steps"
         )
-        for name in list(MIDDLES)[1:]:
-            ratios = times[name] / times[baseline]
-            low, high = np.percentile(ratios, [25, 75])
-            print(f"  {name:<45} ratio {np.median(ratios):.3f} [IQR {low:.2f}-{high:.2f}]")
+        for name in list(models)[1:]:
+            print(f"  {name:<45} ratio {ratio_summary(times, name)}")
 
 
 if __name__ == "__main__":
