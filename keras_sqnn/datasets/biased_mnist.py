@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from keras_sqnn.datasets._dataset import Dataset
-from keras_sqnn.datasets._pickle import load_numpy_pickle_gz
-from keras_sqnn.datasets._sources import CachedFile, FileSpec, PackageFile, ResolvedFile, resolve
+from keras_sqnn.datasets.numpy_pickle import load_numpy_pickle_gz
+from keras_sqnn.datasets.sources import CachedFile, FileSpec, PackageFile, ResolvedFile, resolve
 
 MNIST_FILE = FileSpec(
     name="mnist",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from keras_sqnn.datasets._dataset import Dataset, tabular_dataset
-from keras_sqnn.datasets._sources import CachedFile, FileSpec, PackageFile, resolve
+from keras_sqnn.datasets.sources import CachedFile, FileSpec, PackageFile, resolve
 
 _SHA256 = "c451db85908b2f7fef1d83203bedf6b71ecda0d5af468d82ae62178f91d0cc7d"
 

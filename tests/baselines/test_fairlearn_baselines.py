@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from keras_sqnn.baselines import AdversarialFairnessClassifier, ExponentiatedGradientClassifier
-from keras_sqnn.baselines.fairlearn_baselines import _mlp
 from keras_sqnn.metrics import auc, audc
 from tests.baselines.synthetic import biased_data
 
@@ -41,12 +40,12 @@ def test_exponentiated_gradient_tight_bound_lowers_the_discrimination_gap(constr
 def test_adversarial_fairness_trains_and_its_predictor_reloads(tmp_path):
     x, y, s = biased_data(n=600)
     keras.utils.set_random_seed(0)
-    # The predictor fit builds, before training (same seeded initializers).
-    untrained = _mlp(6, (16,), 1, "sigmoid", 0).predict(x, verbose=0)[:, 0]
     model = AdversarialFairnessClassifier(
         0.0, hidden_units=(16,), adversary_units=(8,), epochs=3, batch_size=64, learning_rate=1e-2
     ).fit(x, y, s)
     scores = model.predict_proba(x)
+    # The predictor before training: a clone draws the same seeded initial weights.
+    untrained = keras.models.clone_model(model.predictor).predict(x, verbose=0)[:, 0]
     assert scores.shape == (600,)
     assert auc(y, scores) > auc(y, untrained) + 0.15  # 0.84 against 0.58.
     assert model.representation(x).shape == (600, 16)

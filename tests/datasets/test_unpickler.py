@@ -10,7 +10,7 @@ import pickletools
 import numpy as np
 import pytest
 
-from keras_sqnn.datasets._pickle import (
+from keras_sqnn.datasets.numpy_pickle import (
     ALLOWED_GLOBALS,
     load_numpy_pickle,
     load_numpy_pickle_gz,
