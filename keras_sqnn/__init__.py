@@ -16,11 +16,13 @@ if _keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on th
 
 from keras_sqnn import baselines, estimators, information, layers, losses, models  # noqa: E402
 from keras_sqnn.export import export_serving  # noqa: E402
+from keras_sqnn.groups import encode_groups  # noqa: E402
 from keras_sqnn.version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",
     "baselines",
+    "encode_groups",
     "estimators",
     "export_serving",
     "information",

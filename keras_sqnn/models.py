@@ -6,25 +6,67 @@ import inspect
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_sqnn.api_export import keras_sqnn_export
+from keras_sqnn.groups import checked_group_ids
 
 FEATURES = "features"
 SENSITIVE = "sensitive"
 
 
 def split_inputs(inputs: Any) -> tuple[Any, Any]:
-    """``(features, sensitive or None)`` from a features tensor or a dict of both."""
+    """``(features, sensitive or None)`` from features, ``(features, sensitive)`` or a dict.
+
+    The dict form is ``{"features": x, "sensitive": s}`` (``"sensitive"`` optional).
+    """
     if isinstance(inputs, dict):
         unknown = set(inputs) - {FEATURES, SENSITIVE}
         if FEATURES not in inputs or unknown:
             raise ValueError(
-                f'Expected inputs as a features tensor or a dict with keys "{FEATURES}" '
-                f'and optionally "{SENSITIVE}". Received: keys={sorted(inputs)}'
+                f"Expected inputs as features, a tuple (features, sensitive) or a dict with keys "
+                f'"{FEATURES}" and optionally "{SENSITIVE}". Received: keys={sorted(inputs)}'
             )
         return inputs[FEATURES], inputs.get(SENSITIVE)
+    if isinstance(inputs, (tuple, list)):
+        if len(inputs) != 2:
+            raise ValueError(
+                "Expected inputs as features, a tuple (features, sensitive) or a dict with keys "
+                f'"{FEATURES}" and optionally "{SENSITIVE}". Received: a {type(inputs).__name__} '
+                f"of {len(inputs)} items"
+            )
+        return inputs[0], inputs[1]
     return inputs, None
+
+
+def _features_shape(input_shape: Any) -> tuple[Any, ...]:
+    """The features' shape from the shape of any input form :func:`split_inputs` takes."""
+    if isinstance(input_shape, dict):
+        return tuple(split_inputs(input_shape)[0])
+    if isinstance(input_shape, (tuple, list)) and isinstance(input_shape[0], (tuple, list)):
+        return tuple(input_shape[0])
+    return tuple(input_shape)
+
+
+def _with_checked_groups(inputs: Any, num_groups: int | None) -> Any:
+    """``inputs`` with NumPy / pandas group ids checked on the host (and floats cast).
+
+    Tensors and datasets pass unchanged: the layers check those inside the step.
+    """
+    if num_groups is None or not isinstance(inputs, (dict, tuple, list)):
+        return inputs
+    features, sensitive = split_inputs(inputs)
+    if (
+        sensitive is None
+        or not isinstance(sensitive, (np.ndarray, list))
+        and not hasattr(sensitive, "to_numpy")
+    ):
+        return inputs
+    ids = checked_group_ids(
+        sensitive.to_numpy() if hasattr(sensitive, "to_numpy") else sensitive, num_groups
+    )
+    return {FEATURES: features, SENSITIVE: ids}
 
 
 def _takes_sensitive(layer: keras.layers.Layer) -> bool:
@@ -42,6 +84,13 @@ class SensitiveSequential(keras.Model):
     the others on the features alone. Fit it with S in the data and serve it with the
     features only: ``model.export(path)`` writes a SavedModel whose signature takes the
     features (S is never needed at inference).
+
+    Inputs: features alone, a tuple ``(features, sensitive)`` or a dict
+    ``{"features": x, "sensitive": s}``. ``fit`` and ``evaluate`` check NumPy / pandas group
+    ids on the host before the first step (integer ids in ``[0, num_groups)``; floats only if
+    integral, then cast to int32; strings point to :func:`keras_sqnn.encode_groups`), and
+    the features' shape against the model's input shape, as ``keras.Sequential`` does.
+    ``evaluate`` without S logs no MI.
 
     Args:
         layers: optional list of layers (a ``keras.Input`` may come first).
@@ -113,9 +162,8 @@ class SensitiveSequential(keras.Model):
         self._feature_dtype = dtype
 
     def build(self, input_shape: Any) -> None:
-        if isinstance(input_shape, dict):
-            input_shape = input_shape[FEATURES]
-        input_shape = tuple(input_shape)
+        input_shape = _features_shape(input_shape)
+        self._check_feature_shape(input_shape)
         if self._feature_shape is None:
             self._set_input(input_shape[1:], self._feature_dtype)
         x = keras.KerasTensor((None, *input_shape[1:]), dtype=self._feature_dtype)
@@ -123,8 +171,23 @@ class SensitiveSequential(keras.Model):
             x = layer(x)
         self.built = True
 
+    def _check_feature_shape(self, shape: tuple[Any, ...]) -> None:
+        expected = self._feature_shape
+        if expected is None:
+            return
+        if len(shape) != len(expected) + 1 or any(
+            want is not None and got is not None and want != got
+            for want, got in zip(expected, shape[1:], strict=False)
+        ):
+            raise ValueError(
+                f"Input of {type(self).__name__} '{self.name}' is incompatible with its input "
+                f"shape: expected features of shape {(None, *expected)}. Received: features "
+                f"of shape {tuple(shape)}"
+            )
+
     def call(self, inputs: Any, training: Any = None) -> Any:
         features, sensitive = split_inputs(inputs)
+        self._check_feature_shape(tuple(features.shape))
         x = features
         for layer in self._layer_stack:
             if sensitive is not None and _takes_sensitive(layer):
@@ -133,10 +196,43 @@ class SensitiveSequential(keras.Model):
                 x = layer(x, training=training)
         return x
 
+    def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``keras.Model.fit``, with host-side checks of NumPy / pandas group ids first."""
+        x = _with_checked_groups(x, self._num_groups())
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (tuple, list)) and len(validation) >= 2:
+            kwargs["validation_data"] = (
+                _with_checked_groups(validation[0], self._num_groups()),
+                *validation[1:],
+            )
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``keras.Model.evaluate``, with host-side checks of NumPy / pandas group ids first."""
+        return super().evaluate(_with_checked_groups(x, self._num_groups()), y, *args, **kwargs)
+
+    def test_step(self, data: Any) -> Any:
+        logs = super().test_step(data)
+        inputs = data[0] if isinstance(data, tuple) else data
+        if split_inputs(inputs)[1] is None:
+            # Without S no layer measured an MI: leave the trackers' zeros out of the logs.
+            for layer in self._layer_stack:
+                tracker = getattr(layer, "mi_tracker", None)
+                if tracker is not None:
+                    logs.pop(tracker.name, None)
+        return logs
+
+    def _num_groups(self) -> int | None:
+        """The smallest ``num_groups`` of the layers that take S (None if there are none)."""
+        counts = [
+            layer.num_groups
+            for layer in self._layer_stack
+            if _takes_sensitive(layer) and getattr(layer, "mi_estimator", None) is not None
+        ]
+        return min(counts) if counts else None
+
     def compute_output_shape(self, input_shape: Any) -> Any:
-        if isinstance(input_shape, dict):
-            input_shape = input_shape[FEATURES]
-        shape = tuple(input_shape)
+        shape = _features_shape(input_shape)
         for layer in self._layer_stack:
             shape = layer.compute_output_shape(shape)
         return shape

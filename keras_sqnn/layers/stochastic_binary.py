@@ -52,6 +52,12 @@ class StochasticBinaryMixin:
             )
         _check_arguments(gamma, num_groups, inference, sampler, seed)
         mi_estimator = estimators.get(mi_estimator)
+        if mi_estimator is None and gamma > 0:
+            raise ValueError(
+                "Expected `mi_estimator` ('bernoulli', 'joint' or an estimator) when `gamma` > 0: "
+                f"without one the layer adds no MI term. Received: gamma={gamma!r}, "
+                "mi_estimator=None"
+            )
         super().__init__(*args, activation=None, **kwargs)  # type: ignore[call-arg]
         self.mi_estimator = mi_estimator
         self.gamma = float(gamma)

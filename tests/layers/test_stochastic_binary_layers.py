@@ -168,6 +168,8 @@ def test_inference_modes():
         (dict(units=3, num_groups=2.5), TypeError, "num_groups=2.5"),
         (dict(units=3, sampler="mt"), ValueError, "sampler='mt'"),
         (dict(units=3, activation="relu"), ValueError, "activation='relu'"),
+        # A gamma without an estimator would silently train without the regularizer.
+        (dict(units=3, gamma=0.3), ValueError, "gamma=0.3, mi_estimator=None"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):

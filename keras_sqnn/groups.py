@@ -1,0 +1,79 @@
+"""Group ids of a sensitive attribute: encoding raw values, and checking ids on the host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def encode_groups(values: Any) -> tuple[np.ndarray, list[Any]]:
+    """Integer group ids ``0 .. K - 1`` for a sensitive attribute, and the K categories.
+
+    Accepts strings, booleans, integers, pandas categoricals (their categories, in order,
+    including unused ones) and any 1-D array-like. Ids follow the sorted categories
+    (``False < True``), so ``categories[ids[i]] == values[i]``; pass ``num_groups=len(categories)``
+    to the stochastic layers.
+
+    Args:
+        values: one value per example, shape ``(n,)`` or ``(n, 1)``.
+
+    Returns:
+        ``(ids, categories)``: int32 ids of shape ``(n,)`` and the list of categories.
+
+    Example:
+        >>> ids, categories = encode_groups(["b", "a", "b", "c"])
+        >>> ids.tolist(), categories
+        ([1, 0, 1, 2], ['a', 'b', 'c'])
+    """
+    if hasattr(values, "cat") and hasattr(values.cat, "categories"):  # pandas categorical
+        if values.isna().any():
+            raise ValueError("Expected `values` without missing entries. Received: NaN or None")
+        return values.cat.codes.to_numpy().astype("int32"), list(values.cat.categories)
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"Expected `values` of shape (n,) or (n, 1). Received: shape={array.shape}"
+        )
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError("Expected `values` without missing entries. Received: NaN")
+    if array.dtype == object and any(value is None for value in array):
+        raise ValueError("Expected `values` without missing entries. Received: None")
+    categories, ids = np.unique(array, return_inverse=True)
+    return ids.astype("int32"), categories.tolist()
+
+
+def checked_group_ids(values: Any, num_groups: int, *, argument: str = "sensitive") -> np.ndarray:
+    """Check group ids on the host and return them as int32; raise a clear error if bad.
+
+    Integer ids pass as they are; floats pass only if every value is integral (then they
+    are cast); strings, booleans and other values raise, pointing to :func:`encode_groups`.
+    Every id must lie in ``[0, num_groups)``.
+    """
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.dtype.kind == "f":
+        fractional = array[~np.isfinite(array) | (array != np.round(array))]
+        if fractional.size:
+            raise ValueError(
+                f"Expected `{argument}` to hold integer group ids. Received: float values "
+                f"that are not integers, e.g. {sorted(set(fractional.tolist()))[:5]}. "
+                "Encode groups with keras_sqnn.encode_groups(s)."
+            )
+        array = array.astype(np.int64)
+    elif array.dtype.kind not in "iu":
+        raise TypeError(
+            f"Expected `{argument}` to hold integer group ids in [0, {num_groups}). Received: "
+            f"dtype={array.dtype}. Encode groups with keras_sqnn.encode_groups(s), which "
+            "also returns the categories."
+        )
+    bad = array[(array < 0) | (array >= num_groups)]
+    if bad.size:
+        raise ValueError(
+            f"Expected `{argument}` values in [0, {num_groups}) (num_groups={num_groups}). "
+            f"Received: {argument} values {sorted(set(bad.tolist()))[:10]}"
+        )
+    return array.astype("int32")

@@ -1,0 +1,131 @@
+"""How S reaches a SensitiveSequential: input forms, host-side checks of S, encode_groups."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import keras_sqnn
+from keras_sqnn.layers import StochasticBinaryDense
+from keras_sqnn.models import SensitiveSequential
+
+
+def _model(features=10, num_groups=2):
+    model = SensitiveSequential(
+        [
+            keras.Input((features,)),
+            keras.layers.Dense(8, activation="relu"),
+            StochasticBinaryDense(
+                4, mi_estimator="bernoulli", gamma=0.5, num_groups=num_groups, seed=0, name="sbd"
+            ),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("sgd", "binary_crossentropy")
+    return model
+
+
+def _data(n=32, features=10, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features)).astype("float32")
+    return x, (rng.random(n) > 0.5).astype("float32"), (np.arange(n) % 2).astype("int32")
+
+
+def test_features_of_another_width_are_rejected_at_fit_as_keras_sequential_does():
+    model = _model(features=10)
+    x, y, s = _data(features=9)
+    with pytest.raises(ValueError, match=r"expected features of shape \(None, 10\).*\(\w+, 9\)"):
+        model.fit({"features": x, "sensitive": s}, y, verbose=0)
+
+
+def test_a_tuple_of_features_and_sensitive_trains_like_the_dict():
+    x, y, s = _data()
+    logs = []
+    for inputs in ({"features": x, "sensitive": s}, (x, s)):
+        keras.utils.set_random_seed(0)
+        history = _model().fit(inputs, y, epochs=1, batch_size=32, shuffle=False, verbose=0)
+        logs.append(history.history)
+    assert logs[0]["sbd_mi"] == pytest.approx(logs[1]["sbd_mi"])
+    assert logs[0]["loss"] == pytest.approx(logs[1]["loss"])
+
+
+def test_wrong_keys_name_the_expected_ones():
+    x, y, s = _data()
+    with pytest.raises(ValueError, match='"features" and optionally "sensitive".*group'):
+        _model().fit({"features": x, "group": s}, y, verbose=0)
+
+
+def test_evaluate_without_s_logs_no_mi_and_with_s_logs_it():
+    x, y, s = _data()
+    model = _model()
+    model.fit({"features": x, "sensitive": s}, y, epochs=1, verbose=0)
+    without = model.evaluate(x, y, verbose=0, return_dict=True)
+    with_s = model.evaluate({"features": x, "sensitive": s}, y, verbose=0, return_dict=True)
+    assert "sbd_mi" not in without and "loss" in without
+    assert "sbd_mi" in with_s
+
+
+@pytest.mark.parametrize(
+    ("sensitive", "error", "match"),
+    [
+        pytest.param(np.full(32, 2), ValueError, r"values in \[0, 2\).*\[2\]", id="out-of-range"),
+        pytest.param(np.full(32, -1), ValueError, r"\[-1\]", id="negative"),
+        pytest.param(
+            np.tile([0.0, 0.5], 16), ValueError, r"not integers, e\.g\. \[0\.5\]", id="frac"
+        ),
+        pytest.param(np.array(["a", "b"] * 16), TypeError, "encode_groups", id="strings"),
+    ],
+)
+def test_bad_numpy_s_fails_on_the_host_before_any_step(sensitive, error, match):
+    x, y, _ = _data()
+    model = _model()
+    model.build((None, 10))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(error, match=match):
+        model.fit({"features": x, "sensitive": sensitive}, y, verbose=0)
+    with pytest.raises(error, match=match):
+        model.evaluate({"features": x, "sensitive": sensitive}, y, verbose=0)
+    for old, new in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_integral_float_and_pandas_s_are_cast_to_the_same_ids():
+    x, y, s = _data()
+    histories = []
+    for sensitive in (s, s.astype("float64"), pd.Series(s)):
+        keras.utils.set_random_seed(0)
+        model = _model()
+        histories.append(
+            model.fit({"features": x, "sensitive": sensitive}, y, shuffle=False, verbose=0).history
+        )
+    assert histories[0]["sbd_mi"] == pytest.approx(histories[1]["sbd_mi"])
+    assert histories[0]["sbd_mi"] == pytest.approx(histories[2]["sbd_mi"])
+
+
+def test_out_of_range_validation_s_fails_before_training():
+    x, y, s = _data()
+    with pytest.raises(ValueError, match=r"\[7\]"):
+        _model().fit(
+            {"features": x, "sensitive": s},
+            y,
+            validation_data=({"features": x, "sensitive": np.full(32, 7)}, y),
+            verbose=0,
+        )
+
+
+def test_encode_groups_from_strings_booleans_and_categoricals():
+    ids, categories = keras_sqnn.encode_groups(["b", "a", "b", "c"])
+    assert ids.tolist() == [1, 0, 1, 2] and categories == ["a", "b", "c"]
+    assert ids.dtype == np.int32
+    ids, categories = keras_sqnn.encode_groups(np.array([True, False, True]))
+    assert ids.tolist() == [1, 0, 1] and categories == [False, True]
+    series = pd.Series(["x", "z", "x"], dtype=pd.CategoricalDtype(["z", "y", "x"]))
+    ids, categories = keras_sqnn.encode_groups(series)
+    # Pandas' own category order, unused categories kept: num_groups = 3.
+    assert ids.tolist() == [2, 0, 2] and categories == ["z", "y", "x"]
+    with pytest.raises(ValueError, match="missing"):
+        keras_sqnn.encode_groups(pd.Series(["a", None], dtype="category"))
+    # The encoded ids train.
+    x, y, _ = _data(n=4)
+    ids, categories = keras_sqnn.encode_groups(["m", "f", "f", "m"])
+    _model(num_groups=len(categories)).fit({"features": x, "sensitive": ids}, y, verbose=0)
