@@ -251,6 +251,7 @@ class AdversarialFairnessClassifier:
             random_state=self.seed,
         )
         self.model.fit(x, np.asarray(y), sensitive_features=s)
+        _repair_global_tf_seed()
         return self
 
     def predict_proba(self, x: Any, s: Any = None) -> np.ndarray:
@@ -264,3 +265,17 @@ class AdversarialFairnessClassifier:
         _check_fitted(self, "predictor", type(self).__name__)
         hidden = keras.Model(self.predictor.inputs, self.predictor.layers[-2].output)
         return np.asarray(hidden.predict(np.asarray(x, np.float32), verbose=0, batch_size=4096))
+
+
+def _repair_global_tf_seed() -> None:
+    """Make TensorFlow's global seed an integer again after fairlearn's TensorFlow engine.
+
+    fairlearn seeds TensorFlow with ``tf.random.set_seed(random_state.random())``, a float in
+    [0, 1), after which any op that derives a seed from the global one (``tf.data``'s
+    ``shuffle``, unseeded initializers) fails. The float becomes the integer it stands for.
+    """
+    import tensorflow as tf
+
+    global_seed, _ = tf.compat.v1.random.get_seed(None)
+    if global_seed is not None and not isinstance(global_seed, int):
+        tf.random.set_seed(int(float(global_seed) * 2**31))

@@ -172,7 +172,9 @@ KERAS_CASES = {
     # HDF5 names the damaged structure (a heap or symbol-table node, depending on where the
     # zeros start) and h5py maps it to one of its error classes.
     "weights_zeroed_tail": (("RuntimeError", "OSError", "KeyError"), "signature"),
-    "config_truncated": (("JSONDecodeError",), "Expecting"),
+    # Where the cut falls decides the reason ("Expecting ...", "Unterminated string ..."); every
+    # JSONDecodeError names the position.
+    "config_truncated": (("JSONDecodeError",), "column"),
 }
 
 
