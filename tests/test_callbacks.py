@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import glob
 import math
 import os
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_sqnn import callbacks
 from keras_sqnn.callbacks import InformationMonitor
 from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
 from keras_sqnn.layers import StochasticBinaryDense
@@ -206,9 +204,3 @@ def test_multiclass_y_without_fairness_metrics(data):
     monitor.set_model(small_classifier())
     values = monitor.compute()
     assert sorted(values) == ["val_representation_mi_ts", "val_representation_mi_ty"]
-
-
-def test_docstring_examples():
-    result = doctest.testmod(callbacks, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

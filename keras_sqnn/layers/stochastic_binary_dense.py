@@ -63,7 +63,8 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
     Example:
         >>> import keras, numpy as np
         >>> from keras_sqnn.layers import StochasticBinaryDense
-        >>> x = keras.Input((20,)); s = keras.Input((), dtype="int32")
+        >>> x = keras.Input((20,), name="features")
+        >>> s = keras.Input((), dtype="int32", name="sensitive")
         >>> t = StochasticBinaryDense(16, mi_estimator="bernoulli", gamma=0.3, seed=1)(
         ...     x, sensitive=s)
         >>> y = keras.layers.Dense(1, activation="sigmoid")(t)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-
 import keras
 import pytest
 
@@ -11,7 +9,6 @@ from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
 from keras_sqnn.layers import (
     StochasticBinaryConv2D,
     StochasticBinaryDense,
-    discovery,
     resolve_stochastic_layer,
     stochastic_layers,
 )
@@ -99,9 +96,3 @@ def test_bad_name_or_layer_is_a_clear_error_naming_the_argument():
     plain = keras.layers.Dense(2, name="plain")
     with pytest.raises(ValueError, match=r"Received: representation='plain'"):
         resolve_stochastic_layer(model, plain, argument="representation")
-
-
-def test_docstring_examples():
-    result = doctest.testmod(discovery, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import math
 
 import keras
@@ -17,7 +16,6 @@ from keras_sqnn.layers import StochasticBinaryDense, stochastic_layers
 from keras_sqnn.metrics import (
     REPORT_COLUMNS,
     information_estimates,
-    information_probe,
     information_report,
     layer_probabilities,
     mixture_mutual_information,
@@ -370,10 +368,3 @@ def test_report_rejects_models_without_or_with_nested_stochastic_layers():
     outer = keras.Model(inputs, keras.layers.Dense(1)(inner(inputs)))
     with pytest.raises(ValueError, match="nested model 'inner'"):
         information_report(outer, np.zeros((4, 2)), np.arange(4) % 2)
-
-
-@pytest.mark.parametrize("module", [information_estimates, information_probe])
-def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
