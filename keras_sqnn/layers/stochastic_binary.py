@@ -76,7 +76,7 @@ class StochasticBinaryMixin:
             codes = straight_through(theta, self.sample(theta))
             if self.mi_estimator is None:
                 return codes
-            mi, inputs_valid = self._mutual_information(logits, codes, sensitive)
+            mi, inputs_valid = self._mutual_information(logits, theta, codes, sensitive)
             self.add_loss(self.gamma * mi)  # type: ignore[attr-defined]
             self.mi_tracker.update_state(mi)
             # The output waits for the input checks: in a graph a bad batch fails the step
@@ -85,7 +85,7 @@ class StochasticBinaryMixin:
                 return tf.identity(codes)
         if sensitive is not None and self.mi_estimator is not None:
             # Logged, not optimised: `evaluate` reports the MI of the validation data.
-            mi, _ = self._mutual_information(logits, self.sample(theta), sensitive)
+            mi, _ = self._mutual_information(logits, theta, self.sample(theta), sensitive)
             self.mi_tracker.update_state(mi)
         if self.inference == "expectation":
             return theta
@@ -104,7 +104,9 @@ class StochasticBinaryMixin:
         )
         return ops.cast(codes, theta.dtype)
 
-    def _mutual_information(self, logits: Any, codes: Any, sensitive: Any) -> tuple[Any, Any]:
+    def _mutual_information(
+        self, logits: Any, theta: Any, codes: Any, sensitive: Any
+    ) -> tuple[Any, Any]:
         """The MI of the codes with S in bits (float32), and whether the inputs were valid."""
         if sensitive is None:
             raise ValueError(
@@ -114,10 +116,11 @@ class StochasticBinaryMixin:
                 'keras_sqnn.models.SensitiveSequential on {"features": x, "sensitive": s}. '
                 "Set mi_estimator=None to train without the regularizer."
             )
-        # Every output position and channel is a unit; the MI is in float32 whatever the
-        # policy (in float16, 1 - 1e-6 rounds to 1).
+        # Every output position and channel is a unit. The MI is in float32 whatever the
+        # policy: in float16, theta = 1 - 1e-6 rounds to 1.
         units = int(np.prod(logits.shape[1:]))
         logits = ops.reshape(ops.cast(logits, "float32"), (-1, units))
+        theta = ops.sigmoid(logits) if theta.dtype != "float32" else ops.reshape(theta, (-1, units))
         codes = ops.reshape(ops.cast(codes, "float32"), (-1, units))
         name = self.name
         ids, ids_valid = check_group_ids(
@@ -125,7 +128,7 @@ class StochasticBinaryMixin:
         )
         inputs_valid = ids_valid & check_finite(logits, layer_name=name)
         with tf.control_dependencies([inputs_valid]):  # the clear message comes first
-            mi = self.mi_estimator(ops.sigmoid(logits), codes, ids, self.num_groups, logits=logits)
+            mi = self.mi_estimator(theta, codes, ids, self.num_groups, logits=logits)
         # Checked inputs can still overflow inside an estimator (e.g. pre-activations near
         # 1e38 in the joint one's softplus sums).
         mi = tf.debugging.check_numerics(
