@@ -52,7 +52,8 @@ class ThresholdCodesDense(StochasticBinaryDense):
 
 def _stochastic(layer_class: Any, mi_estimator: str | None, sampler: str) -> Any:
     def middle(h: Any, sensitive: Any) -> Any:
-        layer = layer_class(UNITS, mi_estimator=mi_estimator, gamma=0.1, sampler=sampler, seed=0)
+        gamma = 0.0 if mi_estimator is None else 0.1
+        layer = layer_class(UNITS, mi_estimator=mi_estimator, gamma=gamma, sampler=sampler, seed=0)
         return layer(h, sensitive=sensitive)
 
     return middle
