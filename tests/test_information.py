@@ -408,3 +408,25 @@ def test_bernoulli_closed_form_gradient_for_an_absent_group_matches_autodiff():
     np.testing.assert_allclose(
         tape.gradient(closed_form, sums), tape.gradient(plain, sums), atol=1e-5
     )
+
+
+def test_counting_estimators_round_near_binary_codes_and_reject_others():
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 2, (64, 3)).astype("float32")
+    s = (np.arange(64) % 2).astype("int32")
+    exact = float(information.counting_mutual_information(codes, s, 2))
+    # a + stop_gradient(q - a) in float32 gives 0.99999994 for 1 and ~1e-8 for 0.
+    nearly = np.where(codes == 1, np.float32(0.99999994), np.float32(3e-8)).astype("float32")
+    assert float(information.counting_mutual_information(nearly, s, 2)) == exact
+    assert float(information.counting_entropy(nearly)) == float(information.counting_entropy(codes))
+    halves = codes.copy()
+    halves[5, 1] = 0.5
+    for estimate in (
+        lambda c: information.counting_mutual_information(c, s, 2),
+        information.counting_entropy,
+    ):
+        with pytest.raises(ValueError, match=r"zeros and ones.*\[0\.5\]"):
+            estimate(halves)
+    graph = tf.function(lambda c: information.counting_mutual_information(c, s, 2))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="zeros and ones"):
+        graph(halves)

@@ -5,10 +5,16 @@ A monitor, not a loss: counts have no gradient.
 
 from __future__ import annotations
 
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from keras_sqnn.information.entropy import LN2, Tensor
 from keras_sqnn.information.groups import same_group_mask
+
+# Codes from the ``a + stop_gradient(q - a)`` form of straight-through estimators miss 0 and 1
+# by float32 rounding (0.99999994): values this close are rounded; others are an error.
+CODE_TOLERANCE = 1e-3
 
 
 def counting_mutual_information(codes: Tensor, sensitive: Tensor, num_groups: int) -> Tensor:
@@ -19,6 +25,9 @@ def counting_mutual_information(codes: Tensor, sensitive: Tensor, num_groups: in
     ``unique``). Biased upwards when codes are rarely repeated; needs exponentially many
     samples in the number of units. No gradient: use it to monitor and report.
 
+    ``codes`` must be 0/1; values within ``CODE_TOLERANCE`` (1e-3) of 0 or 1 are rounded to
+    them, any other value is an error.
+
     Example:
         >>> import numpy as np
         >>> codes = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], "float32")
@@ -26,8 +35,7 @@ def counting_mutual_information(codes: Tensor, sensitive: Tensor, num_groups: in
         1.0
     """
     del num_groups
-    codes = ops.convert_to_tensor(codes, dtype="float32")
-    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
+    codes = _binary_codes(codes)
     equal = ops.equal(_hamming_distances(codes), 0.0)
     same_group = same_group_mask(sensitive, sensitive)
     batch = ops.cast(ops.shape(codes)[0], "float32")
@@ -39,13 +47,35 @@ def counting_mutual_information(codes: Tensor, sensitive: Tensor, num_groups: in
 
 
 def counting_entropy(codes: Tensor) -> Tensor:
-    """Plug-in entropy ``H(T)`` in bits of the observed binary codes (histogram estimate)."""
-    codes = ops.convert_to_tensor(codes, dtype="float32")
-    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
+    """Plug-in entropy ``H(T)`` in bits of the observed binary codes (histogram estimate).
+
+    ``codes`` as in :func:`counting_mutual_information`.
+    """
+    codes = _binary_codes(codes)
     equal = ops.equal(_hamming_distances(codes), 0.0)
     batch = ops.cast(ops.shape(codes)[0], "float32")
     code_count = ops.sum(ops.cast(equal, "float32"), axis=1)
     return -ops.mean(ops.log(code_count / batch)) / LN2
+
+
+def _binary_codes(codes: Tensor) -> Tensor:
+    """``codes`` as float32 ``(batch, units)`` zeros and ones, rounded within the tolerance."""
+    codes = ops.convert_to_tensor(codes, dtype="float32")
+    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
+    rounded = ops.clip(ops.round(codes), 0.0, 1.0)
+    binary = ops.all(ops.abs(codes - rounded) <= CODE_TOLERANCE)
+    message = (
+        "Expected `codes` of zeros and ones (values within "
+        f"{CODE_TOLERANCE} of 0 or 1 are rounded)."
+    )
+    if tf.executing_eagerly():
+        if not bool(binary):
+            values = ops.convert_to_numpy(codes)
+            far = values[np.abs(values - np.clip(np.round(values), 0, 1)) > CODE_TOLERANCE]
+            raise ValueError(f"{message} Received: values such as {sorted(set(far.tolist()))[:5]}")
+        return rounded
+    with tf.control_dependencies([tf.debugging.assert_equal(binary, True, message=message)]):
+        return tf.identity(rounded)
 
 
 def _hamming_distances(codes):
