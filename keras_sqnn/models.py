@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import keras
@@ -195,6 +196,27 @@ class SensitiveSequential(keras.Model):
             else:
                 x = layer(x, training=training)
         return x
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """``keras.Model.compile``; warns when a ``TradeoffLoss`` and a layer disagree on gamma.
+
+        The paper's objective ``gamma * MI + (1 - gamma) * task loss`` is a layer with
+        ``gamma`` and ``loss=TradeoffLoss(task_loss, gamma)`` with the same value.
+        """
+        super().compile(*args, **kwargs)
+        loss = kwargs.get("loss", args[1] if len(args) > 1 else None)
+        loss_gamma = getattr(loss, "gamma", None)
+        if loss_gamma is None:
+            return
+        for layer in self._layer_stack:
+            if getattr(layer, "mi_estimator", None) is not None and layer.gamma != loss_gamma:
+                warnings.warn(
+                    f"The loss weights the task by 1 - gamma with gamma={loss_gamma}, but layer "
+                    f"'{layer.name}' weights its MI with gamma={layer.gamma}: the objective is "
+                    "not the paper's gamma * MI + (1 - gamma) * task loss. Give both the same "
+                    "gamma.",
+                    stacklevel=2,
+                )
 
     def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
         """``keras.Model.fit``, with host-side checks of NumPy / pandas group ids first."""

@@ -129,3 +129,18 @@ def test_encode_groups_from_strings_booleans_and_categoricals():
     x, y, _ = _data(n=4)
     ids, categories = keras_sqnn.encode_groups(["m", "f", "f", "m"])
     _model(num_groups=len(categories)).fit({"features": x, "sensitive": ids}, y, verbose=0)
+
+
+def test_compile_warns_when_the_tradeoff_loss_and_a_layer_disagree_on_gamma():
+    from keras_sqnn.losses import TradeoffLoss
+
+    with pytest.warns(UserWarning, match=r"gamma=0\.2, but layer 'sbd'.*gamma=0\.5"):
+        _model().compile("adam", TradeoffLoss("binary_crossentropy", gamma=0.2))
+    with pytest.warns(UserWarning, match="gamma=0.2"):
+        _model().compile(optimizer="adam", loss=TradeoffLoss("binary_crossentropy", gamma=0.2))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _model().compile("adam", TradeoffLoss("binary_crossentropy", gamma=0.5))
+        _model().compile("adam", "binary_crossentropy")
