@@ -109,6 +109,19 @@ PROTOCOLS = {
         ),
     )
 }
+_POOL = replace(_BASE, kernel_size=3, pool=True, epochs=20, batch_size=128, schedule="onecycle")
+PROTOCOLS.update(
+    (p.name, p)
+    for p in (
+        replace(_POOL, name="k3pool_28_oc20_lr3e-3", learning_rate=3e-3),
+        replace(_POOL, name="k3pool_28_b64_oc20", batch_size=64),
+        replace(_POOL, name="k3pool_28_oc40", epochs=40),
+        replace(_POOL, name="k3pool24_28_oc20", filters=(24, 48, 96, 192)),
+        replace(_POOL, name="k3pool_28_step20", schedule="step", step_epochs=10),
+        replace(_POOL, name="k3pool_28_oc20_lr6e-3", learning_rate=6e-3),
+        replace(_POOL, name="k3pool_28_b64_oc20_lr3e-3", batch_size=64, learning_rate=3e-3),
+    )
+)
 RESULTS = Path("docs/results")
 
 

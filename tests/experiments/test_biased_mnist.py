@@ -92,16 +92,32 @@ def test_weight_decay_is_coupled_l2_on_every_weight():
     assert total == pytest.approx(expected, rel=1e-5)
 
 
-def test_cpu_network_downsamples_to_14_by_14():
+def test_cpu_network_is_the_chosen_protocol():
     protocol = MnistProtocol.named("cpu")
+    assert (protocol.kernel_size, protocol.resolution, protocol.pool) == (3, 28, True)
+    assert (protocol.learning_rate, protocol.schedule, protocol.epochs) == (6e-3, "onecycle", 20)
+    assert protocol.validation_images == 10_000  # trains on the other 50,000 images
     model = build_mnist_classifier("vanilla", protocol=protocol)
     convs = _layers(model, keras.layers.Conv2D)
-    assert convs[0].input.shape[1:3] == (protocol.resolution, protocol.resolution)
-    assert all(c.kernel_size == (protocol.kernel_size,) * 2 for c in convs)
-    assert [c.filters for c in convs] == list(protocol.filters)
-    assert protocol.validation_images > 0
+    assert [c.filters for c in convs] == [16, 32, 64, 128]
+    assert all(c.kernel_size == (3, 3) for c in convs)
+    # 2 x 2 max pooling after every block but the last: 28 -> 14 -> 7 -> 3.
+    assert [c.output.shape[1] for c in convs] == [28, 14, 7, 3]
+    assert len(_layers(model, keras.layers.MaxPooling2D)) == 3
     images = np.zeros((2, 28, 28, 3), "float32")
     assert predict_digits(model, images).shape == (2,)
+
+
+def test_resolution_14_averages_2_by_2_pixels():
+    protocol = replace(PAPER, kernel_size=3, resolution=14)
+    model = build_mnist_classifier("vanilla", protocol=protocol)
+    assert [c.output.shape[1] for c in _layers(model, keras.layers.Conv2D)] == [14] * 4
+    downsample = keras.Model(model.inputs, model.get_layer("downsample").output)
+    pixels = np.zeros((1, 28, 28, 3), "float32")
+    pixels[0, 0, 0] = 255  # one white pixel in the top-left 2 x 2 square of -1s
+    out = keras.ops.convert_to_numpy(downsample({"features": pixels, "sensitive": None}))
+    np.testing.assert_allclose(out[0, 0, 0], [-0.5] * 3, atol=1e-6)
+    np.testing.assert_allclose(out[0, 1:, 1:], -1, atol=1e-6)
 
 
 def test_paper_schedule_is_step_decay_every_20_epochs():
