@@ -81,7 +81,9 @@ def check_finite(pre_activations: Any, *, layer_name: str) -> Any:
 def _asserted(flag: Any, message: str) -> Any:
     """``flag``, evaluated only after an assertion that it holds (raising ``message``).
 
-    (A graph's assertion prints its message with quotes escaped: the messages quote nothing.)
+    (``tf.debugging.Assert`` with string data is one op; ``assert_equal`` would add a
+    ``cond``. A graph's assertion prints its message with quotes escaped: the messages quote
+    nothing.)
     """
-    with tf.control_dependencies([tf.debugging.assert_equal(flag, True, message=message)]):
+    with tf.control_dependencies([tf.debugging.Assert(flag, [message])]):
         return tf.identity(flag)
