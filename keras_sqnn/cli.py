@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,10 @@ from typing import Any
 import numpy as np
 
 DATASETS = ("adult", "compas", "banks")
+INFORMATION_ROWS = 2000
+"""Test rows on which ``train`` estimates ``I(T; S)`` (the estimate is quadratic in rows)."""
+INFORMATION_SAMPLES = 10
+"""Codes drawn per row for ``train``'s ``I(T; S)`` estimate."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -141,7 +146,25 @@ def _run_compare(args: argparse.Namespace, methods: list[str], gammas: Any = Non
         seed=args.seed,
         epochs=args.epochs,
         probe_trees=100 if args.budget == "small" else 1000,
+        verbose=True,
     )
+
+
+def check_writable(out: str) -> None:
+    """Create ``--out`` if missing and check a file can be written there, before any work.
+
+    Raises:
+        SystemExit: naming ``--out`` and the path, with the operating system's reason.
+    """
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise SystemExit(
+            f"keras-sqnn: error: --out {out!r} is not a writable folder "
+            f"({error.strerror or error}); choose another --out before training."
+        ) from error
 
 
 def _results_dir(out: str, name: str) -> Path:
@@ -274,6 +297,7 @@ def tune(args: argparse.Namespace) -> Any:
         overwrite=args.overwrite,
         probe_trees=100 if small else 1000,
         seed=args.seed,
+        verbose=1,
     )
     table.to_csv(out / "tune.csv", index=False)
     print(table.to_string(index=False))
@@ -295,7 +319,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     import keras
     import numpy as np
 
-    from keras_sqnn import datasets, information, metrics
+    from keras_sqnn import datasets, metrics
     from keras_sqnn.classifiers import build_sqnn_classifier, representation_codes
     from keras_sqnn.experiments import PAPER_HYPERPARAMETERS
     from keras_sqnn.export import atomic_save
@@ -346,21 +370,61 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "adrg": probe.adrg,
         "probe_auc_s": probe.probe_auc_s,
         "probe_auc_y": probe.probe_auc_y,
-        "counting_mi_t_s_bits": float(
-            information.counting_mutual_information(codes, s, dataset.n_groups)
-        ),
+        **information_summary(model, arrays.x_test, s, seed=args.seed),
     }
     name = args.name or args.dataset
     destination = Path(args.out) / name
-    atomic_save(model, destination)
     results["saved_to"] = str(destination)
+    atomic_save(
+        model,
+        destination,
+        preprocessor=arrays.preprocessor,
+        files={"metrics.json": json.dumps(results, indent=2) + "\n"},
+    )
     print(json.dumps(results, indent=2))
     return results
+
+
+def information_summary(
+    model: Any,
+    x: np.ndarray,
+    s: np.ndarray,
+    *,
+    rows: int = INFORMATION_ROWS,
+    n_samples: int = INFORMATION_SAMPLES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``I(T; S)`` of the representation layer, in bits, for ``train``'s summary.
+
+    A plug-in histogram of one code per row saturates at ``H(S)`` once almost every code
+    is unique (20-50 units), whatever T holds. This reports instead, from
+    :func:`keras_sqnn.metrics.information_report` on ``rows`` random test rows with
+    ``n_samples`` codes drawn per row: the mixture estimate of ``I(T; S)`` (0 when the
+    layer's Bernoulli parameters do not depend on the row, ``H(S)`` when T copies S; see
+    that function's caveats for wide layers with sharp parameters), the sum of per-unit
+    ``I(T_i; S)`` (the BinaryBernoulli term) and ``H(S)`` of those rows, for scale.
+    """
+    from keras_sqnn import metrics
+
+    picked = np.sort(
+        np.random.default_rng(seed).choice(len(s), size=min(rows, len(s)), replace=False)
+    )
+    report = metrics.information_report(
+        model, x[picked], s[picked], n_samples=n_samples, layers=["representation"], seed=seed
+    ).iloc[0]
+    return {
+        "mi_t_s_mixture_bits": float(report["mi_ts_mixture"]),
+        "sum_unit_mi_t_s_bits": float(report["sum_unit_mi_ts"]),
+        "entropy_s_bits": float(report["entropy_s"]),
+        "mi_t_s_rows": int(report["n"]),
+        "mi_t_s_samples_per_row": int(report["n_samples"]),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``keras-sqnn`` console script."""
     args = _parser().parse_args(argv)
+    check_writable(args.out)
     commands = {
         "train": train,
         "tune": tune,

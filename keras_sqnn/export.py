@@ -1,18 +1,24 @@
-"""Save and export models: serving on the features alone, and atomic replacement on disk."""
+"""Save and export models: serving on the features or on raw table rows, atomic saves."""
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import tempfile
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import tensorflow as tf
 
 from keras_sqnn.models import FEATURES, SensitiveSequential
+
+if TYPE_CHECKING:
+    from keras_sqnn.datasets.preprocessing import TabularPreprocessor
 
 
 def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURES) -> None:
@@ -42,28 +48,95 @@ def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURE
     if isinstance(model, SensitiveSequential):
         model.export(filepath, verbose=False)
         return
-    structure = model.input
-    names = _input_names(structure)
-    if features not in names:
-        raise ValueError(
-            f"Expected `features` to name one of the model's inputs {sorted(names)}. "
-            f"Received: features={features!r}"
-        )
-    serving_model = _with_optional_inputs(model, keep=names[features])
-    spec = names[features]
-    signature = [tf.TensorSpec(spec.shape, spec.dtype, name=features)]
-
-    def serve(x: Any) -> Any:
-        return serving_model(_fill_structure(structure, names, features, x), training=False)
-
+    serving_model, serve, signature = _features_endpoint(model, features)
     archive = keras.export.ExportArchive()
     archive.track(serving_model)
-    archive.add_endpoint("serve", serve, input_signature=signature)
+    archive.add_endpoint("serve", serve, input_signature=[signature])
     archive.write_out(filepath, verbose=False)
 
 
-def atomic_save(model: keras.Model, destination: str | os.PathLike[str]) -> None:
+def export_tabular_serving(
+    model: keras.Model,
+    preprocessor: TabularPreprocessor,
+    filepath: str,
+    *,
+    features: str = FEATURES,
+) -> None:
+    """Write a SavedModel that serves raw table rows, and the encoded features too.
+
+    Two signatures, both loadable with plain ``tf.saved_model.load`` (no keras_sqnn, no
+    Keras):
+
+    * ``serve`` (also ``serving_default``): the raw columns by name, each a 1-D tensor
+      over the rows; continuous columns ``float64``, categorical ones strings. They go
+      through ``preprocessor.as_keras_model()`` (the fitted encoding as Keras layers),
+      then the model. ``serve`` takes a dict keyed by the column names; the
+      ``serving_default`` signature takes one keyword argument per column, named by
+      :func:`signature_name` (``education-num`` becomes ``education_num``).
+    * ``serve_features``: the encoded ``float32`` features, as ``preprocessor.transform``
+      returns them (what :func:`export_serving` serves).
+
+    Args:
+        model: the classifier trained on ``preprocessor.transform`` output: a
+            :class:`keras_sqnn.models.SensitiveSequential` or a functional model (its
+            other inputs, e.g. S, are dropped as in :func:`export_serving`).
+        preprocessor: the fitted :class:`keras_sqnn.datasets.TabularPreprocessor`.
+        filepath: directory to write the SavedModel to.
+        features: name of the features input of a functional model.
+
+    Example:
+        >>> served = tf.saved_model.load("saved_models/adult/serving")  # doctest: +SKIP
+        >>> served.serve({"age": tf.constant([39.0], "float64"),
+        ...               "workclass": tf.constant(["State-gov"]), ...})  # doctest: +SKIP
+    """
+    encoder = preprocessor.as_keras_model()
+    width = len(preprocessor.get_feature_names_out())
+    if isinstance(model, SensitiveSequential):
+        serving_model: keras.Model = model
+        signature = tf.TensorSpec((None, width), "float32", name=features)
+
+        def predict(x: Any) -> Any:
+            return model(x, training=False)
+
+    else:
+        serving_model, predict, signature = _features_endpoint(model, features)
+    columns = {
+        name: tf.TensorSpec((None,), tensor.dtype, name=signature_name(name))
+        for name, tensor in encoder.input.items()
+    }
+    arguments = Counter(spec.name for spec in columns.values())
+    clashes = sorted(name for name, spec in columns.items() if arguments[spec.name] > 1)
+    if clashes:
+        raise ValueError(
+            "Expected column names that stay distinct as signature arguments (characters "
+            f"other than letters and digits become '_'). Received: columns {clashes}"
+        )
+
+    def serve(rows: dict[str, Any]) -> Any:
+        encoded = encoder({name: tf.expand_dims(rows[name], -1) for name in columns})
+        return predict(encoded)
+
+    archive = keras.export.ExportArchive()
+    archive.track(encoder)
+    archive.track(serving_model)
+    archive.add_endpoint("serve", serve, input_signature=[columns])
+    archive.add_endpoint("serve_features", predict, input_signature=[signature])
+    archive.write_out(filepath, verbose=False)
+
+
+def atomic_save(
+    model: keras.Model,
+    destination: str | os.PathLike[str],
+    *,
+    preprocessor: TabularPreprocessor | None = None,
+    files: Mapping[str, str] | None = None,
+) -> None:
     """Write ``model.keras`` and the SavedModel ``serving/`` into ``destination`` at once.
+
+    With a fitted ``preprocessor``, ``serving/`` is :func:`export_tabular_serving`'s
+    (raw columns by name as the default signature, the encoded features as
+    ``serve_features``) and ``preprocessor.json`` holds the preprocessor's
+    ``get_config()``; without one, ``serving/`` is ``model.export``'s.
 
     Both are written into a hidden staging folder beside ``destination``
     (``.<name>-*``), which is then renamed into place; a previous export is moved aside
@@ -72,8 +145,12 @@ def atomic_save(model: keras.Model, destination: str | os.PathLike[str]) -> None
     folder behind, safe to delete.
 
     Args:
-        model: a Keras model (``model.save`` and ``model.export`` are called).
+        model: a Keras model (``model.save`` is called, and ``model.export`` without a
+            ``preprocessor``).
         destination: the folder to create or replace.
+        preprocessor: the fitted ``TabularPreprocessor`` the model's features came from.
+        files: further text files to write beside the model, name to content (e.g.
+            ``{"metrics.json": ...}``).
 
     Example:
         >>> import keras
@@ -85,7 +162,15 @@ def atomic_save(model: keras.Model, destination: str | os.PathLike[str]) -> None
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
     try:
         model.save(staging / "model.keras")
-        model.export(str(staging / "serving"), verbose=False)
+        if preprocessor is None:
+            model.export(str(staging / "serving"), verbose=False)
+        else:
+            export_tabular_serving(model, preprocessor, str(staging / "serving"))
+            (staging / "preprocessor.json").write_text(
+                json.dumps(preprocessor.get_config(), indent=2)
+            )
+        for name, content in (files or {}).items():
+            (staging / name).write_text(content)
         previous = None
         if destination.exists():
             previous = destination.with_name(f".{destination.name}-previous")
@@ -96,6 +181,39 @@ def atomic_save(model: keras.Model, destination: str | os.PathLike[str]) -> None
             shutil.rmtree(previous, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def signature_name(column: str) -> str:
+    """The keyword argument of ``column`` in an exported signature.
+
+    TensorFlow signature arguments must be Python identifiers: characters other than
+    letters and digits become ``_``, and a name that does not start with a letter gets an
+    ``arg_`` prefix.
+
+    Example:
+        >>> signature_name("education-num")
+        'education_num'
+    """
+    swapped = "".join(c if c.isalnum() else "_" for c in column)
+    return swapped if swapped[:1].isalpha() else f"arg_{swapped}"
+
+
+def _features_endpoint(model: keras.Model, features: str) -> tuple[keras.Model, Any, Any]:
+    """A clone of a functional model with optional non-feature inputs, its call, its spec."""
+    structure = model.input
+    names = _input_names(structure)
+    if features not in names:
+        raise ValueError(
+            f"Expected `features` to name one of the model's inputs {sorted(names)}. "
+            f"Received: features={features!r}"
+        )
+    serving_model = _with_optional_inputs(model, keep=names[features])
+    spec = names[features]
+
+    def serve(x: Any) -> Any:
+        return serving_model(_fill_structure(structure, names, features, x), training=False)
+
+    return serving_model, serve, tf.TensorSpec(spec.shape, spec.dtype, name=features)
 
 
 def _input_names(structure: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Needs matplotlib (``pip install keras_sqnn[plots]``); imported lazily.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,14 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(plt: Any, figure: Any, title: str, path: str | Path) -> Path:
-    figure.suptitle(title)
-    figure.tight_layout()
+def _save(plt: Any, figure: Any, path: str | Path) -> Path:
     path = Path(path)
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 
 
 def tradeoff_figure(
@@ -44,34 +46,57 @@ def tradeoff_figure(
             ``1 - value``) or ``"score"`` (plotted as is).
         title: figure title.
 
+    Each method has its own colour and marker, named once in a legend below the panels
+    (methods often land on nearly the same point, where text labels would overprint).
     The best model is the one closest to (1, 1) in L1 distance; every point on the dotted
     line has the same distance (the paper's equal-tradeoff line).
     """
     plt = _pyplot()
-    figure, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.2), squeeze=False)
+    methods = list(dict.fromkeys(summary["method"]))
+    colours = plt.get_cmap("tab10")
+    styles = {
+        method: {"color": colours(i % 10), "marker": MARKERS[i % len(MARKERS)]}
+        for i, method in enumerate(methods)
+    }
+    figure, axes = plt.subplots(
+        1,
+        len(pairs),
+        figsize=(5 * len(pairs), 4.4 + 0.25 * math.ceil(len(methods) / 3)),
+        squeeze=False,
+        layout="constrained",
+    )
+    handles = {}
     for axis, (column, label, kind) in zip(axes[0], pairs, strict=True):
         x = summary[column].to_numpy(float)
         if kind == "unfairness":
             x = 1.0 - x
         y = summary["auc"].to_numpy(float)
-        for method, xi, yi in zip(summary["method"], x, y, strict=True):
-            axis.scatter(xi, yi, s=40)
-            axis.annotate(
-                str(method), (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=8
+        for method in methods:
+            rows = (summary["method"] == method).to_numpy()
+            handles[method] = axis.scatter(
+                x[rows], y[rows], s=40, alpha=0.85, label=method, **styles[method]
             )
         finite = np.isfinite(x) & np.isfinite(y)
         if finite.any():
             distance = (1 - x[finite]) + (1 - y[finite])
             best = float(distance.min())
             line = np.linspace(max(0.0, 1 - best), 1.0, 50)
-            axis.plot(
+            (tradeoff,) = axis.plot(
                 line, 2 - best - line, ":", color="gray", label=f"equal tradeoff ({best:.3f})"
             )
-            axis.legend(loc="lower left", fontsize=8)
+            axis.legend(handles=[tradeoff], loc="lower left", fontsize=8)
         axis.set_xlabel(label)
         axis.set_ylabel("AUC")
         axis.grid(alpha=0.3)
-    return _save(plt, figure, title, path)
+    figure.legend(
+        list(handles.values()),
+        list(handles),
+        loc="outside lower center",
+        ncol=min(len(methods), 3),
+        fontsize=8,
+    )
+    figure.suptitle(title)
+    return _save(plt, figure, path)
 
 
 def sweep_figure(table: pd.DataFrame, path: str | Path, *, title: str) -> Path:
@@ -89,4 +114,6 @@ def sweep_figure(table: pd.DataFrame, path: str | Path, *, title: str) -> Path:
         axis.set_xlabel("1 - GPA")
         axis.set_ylabel("AUC")
         axis.grid(alpha=0.3)
-    return _save(plt, figure, title, path)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return _save(plt, figure, path)

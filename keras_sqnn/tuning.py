@@ -124,14 +124,33 @@ class SQNNHyperModel(kt.HyperModel):
             seed=self.seed,
         )
 
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        """``model.fit`` with the trial's ``batch_size`` and, unless given, ``epochs``.
+
+        KerasTuner's tuners call this for each trial (``HyperModel.fit``), so a stock
+        tuner, e.g. ``kt.RandomSearch(SQNNHyperModel(...), ...)``, trains with the batch
+        size it chose. The batch size is a hyper-parameter: passing ``batch_size`` is an
+        error.
+        """
+        if "batch_size" in kwargs:
+            raise TypeError(
+                "Expected no `batch_size`: SQNNHyperModel.fit uses the trial's `batch_size` "
+                f"hyper-parameter. Received: batch_size={kwargs['batch_size']!r}"
+            )
+        kwargs.setdefault("epochs", self.epochs)
+        return model.fit(*args, batch_size=self.config_from(hp).batch_size, **kwargs)
+
 
 class FairnessTuner(kt.BayesianOptimization):
     """Bayesian optimisation of ``mean over folds of AUC + (1 - GPA) + (1 - AUDC)`` (maximised).
 
     Call ``search(folds)`` with a list of fold arrays (objects with ``x_train, y_train,
     s_train, x_test, y_test, s_test``, e.g. :func:`keras_sqnn.datasets.train_test_arrays`).
-    Rebuild the best model from ``get_best_hyperparameters()`` (KerasTuner's
-    ``get_best_models`` does not apply to this multi-fold ``run_trial``).
+    Each trial stores the model it trained on the first fold (``model.keras`` in the
+    trial's folder); ``get_best_models()`` loads those of the best trials. For a model
+    trained on all your rows, rebuild it from ``get_best_hyperparameters()`` and fit it.
+    ``search(folds, verbose=1)`` prints one line per fold with its score and seconds,
+    besides KerasTuner's per-trial summary.
 
     Args:
         hypermodel: an :class:`SQNNHyperModel`.
@@ -198,25 +217,51 @@ class FairnessTuner(kt.BayesianOptimization):
     def run_trial(self, trial: Any, folds: list[Any], verbose: int = 0) -> dict[str, float]:
         hypermodel: SQNNHyperModel = self.hypermodel
         hp = trial.hyperparameters
-        config = hypermodel.config_from(hp)
-        results = [_fit_and_score(hypermodel, hp, config, fold, verbose=verbose) for fold in folds]
+        results = []
+        for index, fold in enumerate(folds):
+            started = time.perf_counter()
+            model, result = _fit_and_score(hypermodel, hp, fold)
+            if index == 0:
+                model.save(self._stored_model_path(trial))
+            results.append(result)
+            if verbose:
+                print(
+                    f"[{self.project_name}] trial {trial.trial_id} fold {index + 1}/"
+                    f"{len(folds)}: {OBJECTIVE} {result[OBJECTIVE]:.3f} "
+                    f"({time.perf_counter() - started:.1f} s)",
+                    flush=True,
+                )
         return {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+
+    def load_model(self, trial: Any) -> keras.Model:
+        """The model the trial trained on the first fold (used by ``get_best_models``)."""
+        path = self._stored_model_path(trial)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"Trial {trial.trial_id} stored no model at {path} (it was run by an older "
+                "keras_sqnn, or did not finish). Rebuild the model from "
+                "`get_best_hyperparameters()` with `tuner.hypermodel.build(hp)` and fit it."
+            )
+        return keras.models.load_model(path, safe_mode=True)
+
+    def _stored_model_path(self, trial: Any) -> str:
+        return os.path.join(self.get_trial_dir(trial.trial_id), "model.keras")
 
 
 def _fit_and_score(
-    hypermodel: SQNNHyperModel, hp: Any, config: SQNNConfig, fold: Any, verbose: int = 0
-) -> dict[str, float]:
+    hypermodel: SQNNHyperModel, hp: Any, fold: Any
+) -> tuple[keras.Model, dict[str, float]]:
     keras.utils.set_random_seed(hypermodel.seed)
     model = hypermodel.build(hp, input_dim=fold.x_train.shape[1])
-    model.fit(
+    hypermodel.fit(
+        hp,
+        model,
         {"features": fold.x_train, "sensitive": fold.s_train},
         np.asarray(fold.y_train, "float32"),
-        batch_size=config.batch_size,
-        epochs=config.epochs,
-        verbose=verbose,
+        verbose=0,
     )
     scores = model.predict(fold.x_test, batch_size=4096, verbose=0).reshape(-1)
-    return fairness_score(fold.y_test, scores, fold.s_test)
+    return model, fairness_score(fold.y_test, scores, fold.s_test)
 
 
 def _space_description(hypermodel: SQNNHyperModel) -> dict[str, Any]:
@@ -267,6 +312,8 @@ def nested_search(
         resume, overwrite: see :class:`FairnessTuner`.
         probe_trees: trees of the ADRG probe on the outer test fold.
         seed: seed of folds, oracle and models.
+        verbose: 1 prints KerasTuner's per-trial summary, one line per inner fold and
+            one per outer fold, each with seconds.
 
     Returns:
         One row per outer fold: the best hyper-parameters, the inner-fold score, and AUC,
@@ -277,6 +324,7 @@ def nested_search(
 
     folds = nested_folds(dataset.y, dataset.s, n_outer=n_outer, n_inner=n_inner, seed=seed)
     rows = []
+    search_started = time.perf_counter()
     for index in outer_folds if outer_folds is not None else range(n_outer):
         outer = folds[index]
         inner = [train_test_arrays(dataset, train, test) for train, test in outer.inner]
@@ -305,17 +353,16 @@ def nested_search(
         tuner.search(inner, verbose=verbose)
         best_trial = tuner.oracle.get_best_trials(1)[0]
         best = best_trial.hyperparameters
-        config = hypermodel.config_from(best)
         arrays = train_test_arrays(dataset, outer.train, outer.test)
         started = time.perf_counter()
         keras.utils.set_random_seed(seed)
         model = hypermodel.build(best, input_dim=arrays.x_train.shape[1])
-        model.fit(
+        hypermodel.fit(
+            best,
+            model,
             {"features": arrays.x_train, "sensitive": arrays.s_train},
             arrays.y_train.astype("float32"),
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            verbose=verbose,
+            verbose=0,
         )
         seconds = time.perf_counter() - started
         scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
@@ -344,4 +391,12 @@ def nested_search(
                 "train_seconds": seconds,
             }
         )
+        if verbose:
+            print(
+                f"[{dataset.name}] outer fold {index}: best inner {OBJECTIVE} "
+                f"{best_trial.score:.3f} over {len(tuner.oracle.trials)} trials; test AUC "
+                f"{test['auc']:.3f} GPA {test['gpa']:.3f} AUDC {test['audc']:.3f} (refit "
+                f"{seconds:.1f} s, {time.perf_counter() - search_started:.1f} s elapsed)",
+                flush=True,
+            )
     return pd.DataFrame(rows)

@@ -1,12 +1,19 @@
 import json
+import re
 import subprocess
 import sys
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
-from keras_sqnn.cli import main
+from keras_sqnn import information
+from keras_sqnn.cli import information_summary, main
+from keras_sqnn.datasets import TabularPreprocessor
+from keras_sqnn.experiments import summarize
+from keras_sqnn.layers import StochasticBinaryDense
+from keras_sqnn.models import SensitiveSequential
 
 
 def test_train_prints_fairness_metrics_and_exports(tmp_path, capsys):
@@ -32,13 +39,25 @@ def test_train_prints_fairness_metrics_and_exports(tmp_path, capsys):
         assert 0.0 <= results[key] <= 1.0
     assert results["auc"] > 0.6  # two epochs already rank COMPAS recidivism above chance
     folder = tmp_path / "compas"
+    # The run's metrics are saved next to the model, as printed.
+    assert json.loads((folder / "metrics.json").read_text()) == results
+    assert results["saved_to"] == str(folder)
+    # The plug-in count of 20-bit codes, which saturates at H(S), is no longer reported.
+    assert "counting_mi_t_s_bits" not in results
+    assert results["mi_t_s_samples_per_row"] == 10 and results["mi_t_s_rows"] > 1000
+    assert 0.0 <= results["sum_unit_mi_t_s_bits"]
+    assert results["mi_t_s_mixture_bits"] < results["entropy_s_bits"]
+    preprocessor = TabularPreprocessor.from_config(
+        json.loads((folder / "preprocessor.json").read_text())
+    )
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
+    assert model.stack[0].kernel.shape[0] == len(preprocessor.get_feature_names_out())
     x = np.random.default_rng(0).normal(size=(5, model.stack[0].kernel.shape[0])).astype("float32")
     script = (
         "import sys, numpy as np, tensorflow as tf;"
         f"m = tf.saved_model.load({str(folder / 'serving')!r});"
         f"x = np.load({str(tmp_path / 'x.npy')!r});"
-        "print(m.serve(tf.constant(x)).numpy().ravel().tolist())"
+        "print(m.serve_features(tf.constant(x)).numpy().ravel().tolist())"
     )
     np.save(tmp_path / "x.npy", x)
     served = subprocess.run(
@@ -52,6 +71,62 @@ def test_train_prints_fairness_metrics_and_exports(tmp_path, capsys):
     )
     # No staging folders are left behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["compas", "x.npy"]
+
+
+def test_an_out_that_cannot_be_written_fails_before_training(tmp_path, monkeypatch):
+    import keras_sqnn.classifiers
+    import keras_sqnn.datasets
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("started work before checking --out")
+
+    monkeypatch.setattr(keras_sqnn.classifiers, "build_sqnn_classifier", no_work)
+    monkeypatch.setattr(keras_sqnn.datasets, "fetch_compas", no_work)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    out = blocker / "models"
+    for command in (["train"], ["tune"], ["compare", "--methods", "vanilla"]):
+        with pytest.raises(SystemExit, match="--out") as raised:
+            main([*command, "--dataset", "compas", "--out", str(out)])
+        assert str(out) in str(raised.value)
+
+
+def _representation_model(kernel: float, units: int = 24) -> SensitiveSequential:
+    """Feature 0 is 2S - 1; every unit reads it with weight `kernel` (0: T independent of S)."""
+    model = SensitiveSequential(
+        [
+            keras.Input((3,)),
+            StochasticBinaryDense(
+                units,
+                mi_estimator="bernoulli",
+                kernel_initializer=keras.initializers.Constant(kernel),
+                name="representation",
+            ),
+        ]
+    )
+    return model
+
+
+@pytest.mark.parametrize("kernel, expected", [(0.0, 0.0), (30.0, 1.0)])
+def test_train_summary_estimates_i_t_s_without_saturating(kernel, expected):
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 2, 600).astype("int32")
+    x = np.zeros((600, 3), "float32")
+    x[:, 0] = 2.0 * s - 1.0
+    model = _representation_model(kernel)
+    summary = information_summary(model, x, s, rows=400, n_samples=4)
+    assert summary["mi_t_s_rows"] == 400 and summary["mi_t_s_samples_per_row"] == 4
+    assert summary["entropy_s_bits"] == pytest.approx(1.0, abs=0.01)
+    # T independent of S (theta = 0.5 everywhere) carries 0 bits; T copying S carries H(S).
+    # The plug-in histogram of the 24-bit codes the summary used to report gives about
+    # H(S) in both cases (almost every code is unique).
+    entropy_s = summary["entropy_s_bits"]
+    assert summary["mi_t_s_mixture_bits"] == pytest.approx(expected * entropy_s, abs=0.02)
+    assert summary["sum_unit_mi_t_s_bits"] == pytest.approx(24 * expected * entropy_s, abs=0.05)
+    if kernel == 0.0:
+        codes = rng.integers(0, 2, (400, 24)).astype("float32")
+        counting = information.counting_mutual_information(codes, s[:400], 2)
+        assert counting > 0.8
 
 
 def test_unknown_dataset_is_rejected():
@@ -101,6 +176,16 @@ def test_tune_runs_the_nested_search_and_refuses_a_silent_reload(tmp_path, capsy
     assert main(args) == 0
     table = (tmp_path / "compas" / "tune.csv").read_text().splitlines()
     assert len(table) == 2 and "inner_score" in table[0]
+    printed = capsys.readouterr().out
+    # Progress: one line per inner fold of the trial, one per outer fold, with seconds.
+    assert re.findall(
+        r"\[compas_outer0\] trial 0 fold (\d)/3: fairness_score [\d.]+ \([\d.]+ s\)", printed
+    ) == ["1", "2", "3"]
+    assert re.search(
+        r"\[compas\] outer fold 0: best inner fairness_score [\d.]+ over 1 trials; test AUC "
+        r"[\d.]+ GPA [\d.]+ AUDC [\d.]+ \(refit [\d.]+ s, [\d.]+ s elapsed\)",
+        printed,
+    )
     with pytest.raises(FileExistsError, match="resume=True"):
         main(args)
     assert main([*args, "--resume"]) == 0
@@ -115,6 +200,19 @@ def _small_compas_run(command, methods, out):
 def test_compare_writes_tables_and_the_tradeoff_figure(tmp_path, capsys):
     args = _small_compas_run("compare", ["binary_bernoulli", "vanilla"], tmp_path)
     assert main(args) == 0
+    printed = capsys.readouterr().out
+    # Progress: one line per (fold, method) as it finishes, with its and the total seconds.
+    progress = re.findall(
+        r"\[compas fold (\d)/2, fit (\d)/4\] (\w+) gamma=[\d.e-]+: AUC .* "
+        r"\(fit [\d.]+ s, [\d.]+ s elapsed\)",
+        printed,
+    )
+    assert progress == [
+        ("1", "1", "binary_bernoulli"),
+        ("1", "2", "vanilla"),
+        ("2", "3", "binary_bernoulli"),
+        ("2", "4", "vanilla"),
+    ]
     folder = tmp_path / "compas"
     table = (folder / "compare.csv").read_text().splitlines()
     assert len(table) == 1 + 2 * 2  # one row per (method, gamma, fold)
@@ -122,10 +220,29 @@ def test_compare_writes_tables_and_the_tradeoff_figure(tmp_path, capsys):
     assert "binary_bernoulli" in (folder / "compare_summary.csv").read_text()
 
 
-def test_representation_writes_the_probe_figure(tmp_path):
+def test_representation_writes_the_probe_figure(tmp_path, capsys):
     args = _small_compas_run("representation", ["binary_bernoulli"], tmp_path)
+    args[args.index("--folds") + 1] = "1"
     assert main(args) == 0
     assert (tmp_path / "compas" / "representation.png").read_bytes()[:4] == b"\x89PNG"
+    printed = capsys.readouterr().out
+    # One fold: the summary prints the values, without a "± nan" spread.
+    assert "nan" not in printed and "±" not in printed
+    assert re.search(r"binary_bernoulli\s.*\s0\.\d{3}\s", printed)
+
+
+def test_summary_of_one_fold_prints_values_without_nan_spread():
+    table = pd.DataFrame(
+        {
+            "dataset": "d",
+            "method": ["m", "m", "n"],
+            "param_name": "gamma",
+            "param": [0.5, 0.5, 0.1],
+            "fold": [0, 1, 0],
+            "auc": [0.7, 0.8, 0.6],
+        }
+    )
+    assert summarize(table, text=True)["auc"].tolist() == ["0.750 ± 0.071", "0.600"]
 
 
 @pytest.mark.slow

@@ -4,9 +4,14 @@ import textwrap
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
+import tensorflow as tf
 
 import keras_sqnn
+import keras_sqnn.export
+from keras_sqnn.datasets import TabularPreprocessor
+from keras_sqnn.export import signature_name
 from keras_sqnn.layers import StochasticBinaryDense
 from keras_sqnn.losses import TradeoffLoss
 from keras_sqnn.models import SensitiveSequential
@@ -132,3 +137,102 @@ def test_tradeoff_loss_gives_the_papers_objective(gamma):
     assert clone.gamma == gamma
     with pytest.raises(ValueError, match="gamma=1.5"):
         TradeoffLoss("mse", gamma=1.5)
+
+
+def _table(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "job-type": rng.choice(["clerk", "nurse", "pilot"], n),
+            "grade": rng.integers(1, 4, n),  # a categorical column of integers
+            "hours": rng.normal(40.0, 10.0, n),
+        }
+    )
+
+
+def _raw_feed(frame, preprocessor):
+    """Raw columns as the serving signature takes them: float64 numbers, strings."""
+    feed = {name: tf.constant(frame[name].to_numpy("float64")) for name in preprocessor.continuous}
+    for name in preprocessor.categorical:
+        feed[name] = tf.constant(frame[name].astype(str).to_numpy().astype(bytes))
+    return feed
+
+
+@pytest.mark.parametrize("continuous", [["age", "hours"], ["age"]])
+def test_preprocessor_as_keras_model_encodes_like_transform(continuous):
+    train = _table()
+    preprocessor = TabularPreprocessor(categorical=["job-type", "grade"], continuous=continuous)
+    preprocessor.fit(train)
+    rows = _table(10, seed=1)
+    rows.loc[0, "job-type"] = "astronaut"  # unseen: all zeros, as transform gives
+    rows.loc[1, "grade"] = 9
+    encoder = preprocessor.as_keras_model()
+    encoded = encoder({k: v[:, None] for k, v in _raw_feed(rows, preprocessor).items()})
+    assert encoded.dtype == "float32"
+    # Equal up to float32 rounding: Normalization divides by sqrt(scale**2).
+    np.testing.assert_allclose(encoded.numpy(), preprocessor.transform(rows), rtol=1e-6, atol=1e-7)
+    assert encoded.numpy()[0, len(continuous) : len(continuous) + 3].tolist() == [0, 0, 0]
+
+
+def _functional_model(width):
+    x_in = keras.Input((width,), name="features")
+    s_in = keras.Input((), dtype="int32", name="sensitive")
+    t = StochasticBinaryDense(8, mi_estimator="joint", gamma=0.2, seed=0)(x_in, sensitive=s_in)
+    return keras.Model(
+        {"features": x_in, "sensitive": s_in}, keras.layers.Dense(1, activation="sigmoid")(t)
+    )
+
+
+def _sequential_model(width):
+    return SensitiveSequential(
+        [
+            keras.Input((width,)),
+            keras.layers.Dense(16, activation="relu"),
+            StochasticBinaryDense(8, mi_estimator="bernoulli", gamma=0.3, seed=1),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("build", [_sequential_model, _functional_model])
+def test_tabular_serving_takes_raw_columns_by_name_and_encoded_features(build, tmp_path):
+    train = _table(128)
+    preprocessor = TabularPreprocessor(
+        categorical=["job-type", "grade"], continuous=["age", "hours"]
+    ).fit(train)
+    x = preprocessor.transform(train)
+    s = (train["age"] > 40).to_numpy("int32")
+    y = (train["hours"] > 40).to_numpy("float32")
+    model = build(x.shape[1])
+    model.compile("adam", "binary_crossentropy")
+    model.fit({"features": x, "sensitive": s}, y, epochs=1, verbose=0)
+    path = tmp_path / "serving"
+    keras_sqnn.export.export_tabular_serving(model, preprocessor, str(path))
+
+    rows = _table(20, seed=2)
+    rows.loc[0, "job-type"] = "astronaut"
+    encoded = preprocessor.transform(rows)
+    # S is not used at inference (training=False); the functional model still wants it.
+    expected = model.predict({"features": encoded, "sensitive": np.zeros(20, "int32")}, verbose=0)
+    served = tf.saved_model.load(str(path))
+    default = served.signatures["serving_default"]
+    assert sorted(default.structured_input_signature[1]) == ["age", "grade", "hours", "job_type"]
+    by_name = {signature_name(k): v for k, v in _raw_feed(rows, preprocessor).items()}
+    (by_signature,) = default(**by_name).values()
+    np.testing.assert_allclose(by_signature.numpy(), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        served.serve(_raw_feed(rows, preprocessor)).numpy(), expected, rtol=0, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        served.serve_features(tf.constant(encoded)).numpy(), expected, rtol=0, atol=1e-6
+    )
+
+
+def test_tabular_serving_refuses_columns_that_share_a_signature_argument(tmp_path):
+    train = pd.DataFrame({"a-b": [1.0, 2.0], "a_b": [3.0, 5.0]})
+    preprocessor = TabularPreprocessor(categorical=[], continuous=["a-b", "a_b"]).fit(train)
+    with pytest.raises(ValueError, match=r"\['a-b', 'a_b'\]"):
+        keras_sqnn.export.export_tabular_serving(
+            _sequential_model(2), preprocessor, str(tmp_path / "serving")
+        )

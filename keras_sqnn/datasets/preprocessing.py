@@ -145,6 +145,74 @@ class TabularPreprocessor:
             names.extend(f"{column}={category}" for category in categories)
         return names
 
+    def as_keras_model(self) -> Any:
+        """The fitted encoding as a Keras model of the raw columns, for serving.
+
+        Inputs, one per column and named by it, of shape ``(batch, 1)``: continuous columns
+        as ``float64``, categorical ones as strings (the values `fit` saw, compared as
+        strings). The output is `transform`'s ``float32`` matrix, column for column:
+        standardization in ``float64`` (``keras.layers.Normalization``), then one indicator
+        per fitted category (``keras.layers.StringLookup``; an unseen category, which
+        `StringLookup` maps to its out-of-vocabulary slot, is cropped off and so becomes
+        all zeros). Only built-in Keras layers: it saves as ``.keras`` and exports without
+        keras_sqnn.
+
+        Returns:
+            A functional ``keras.Model`` named ``"tabular_preprocessor"``.
+
+        Example:
+        >>> import pandas as pd, tensorflow as tf
+        >>> train = pd.DataFrame({"job": ["a", "b", "a"], "age": [20.0, 30.0, 40.0]})
+        >>> pre = TabularPreprocessor(categorical=["job"], continuous=["age"]).fit(train)
+        >>> encoder = pre.as_keras_model()
+        >>> encoder({"age": tf.constant([[30.0]], "float64"),
+        ...          "job": tf.constant([["c"]])}).numpy().tolist()
+        [[0.0, 0.0, 0.0]]
+        """
+        import keras
+
+        if self.categories_ is None or self.mean_ is None or self.scale_ is None:
+            raise RuntimeError(
+                "Expected a fitted TabularPreprocessor: call fit first. Received: unfitted"
+            )
+        inputs = {name: keras.Input((1,), dtype="float64", name=name) for name in self.continuous}
+        inputs.update(
+            {name: keras.Input((1,), dtype="string", name=name) for name in self.categorical}
+        )
+        parts = []
+        if self.continuous:
+            continuous = [inputs[name] for name in self.continuous]
+            stacked = (
+                keras.layers.Concatenate(dtype="float64", name="continuous")(continuous)
+                if len(continuous) > 1
+                else continuous[0]
+            )
+            parts.append(
+                keras.layers.Normalization(
+                    mean=self.mean_.tolist(),
+                    variance=np.square(self.scale_).tolist(),
+                    dtype="float64",
+                    name="standardize",
+                )(stacked)
+            )
+        for index, (name, categories) in enumerate(self.categories_.items()):
+            one_hot = keras.layers.StringLookup(
+                vocabulary=categories,
+                num_oov_indices=1,
+                output_mode="one_hot",
+                name=f"lookup_{index}",
+            )(inputs[name])
+            # Drop the out-of-vocabulary slot (index 0) with built-in layers only.
+            column = keras.layers.Reshape((len(categories) + 1, 1))(one_hot)
+            column = keras.layers.Cropping1D((1, 0))(column)
+            parts.append(keras.layers.Reshape((len(categories),))(column))
+        encoded = (
+            keras.layers.Concatenate(dtype="float32", name="encoded")(parts)
+            if len(parts) > 1
+            else keras.layers.Activation("linear", dtype="float32", name="encoded")(parts[0])
+        )
+        return keras.Model(inputs, encoded, name="tabular_preprocessor")
+
     def get_config(self) -> dict[str, Any]:
         """Return the columns and the fitted statistics as plain JSON-ready values."""
         config: dict[str, Any] = {

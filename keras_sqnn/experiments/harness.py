@@ -206,7 +206,8 @@ def compare(
         seed: the seed of the folds, the models and the probes.
         probe_trees: trees of the ADRG probe forests (the paper: 1000).
         epochs: optional override of the budget's epochs.
-        verbose: print one line per fit.
+        verbose: print one line per fit: fold, method, parameter, its scores, the fit's
+            seconds and the seconds elapsed since the start.
 
     Returns:
         A DataFrame with one row per (method, parameter, fold) and the columns
@@ -229,7 +230,10 @@ def compare(
         for param in params[name]:
             make_method(name, param, dataset=ds.name, budget=budget, epochs=epochs)
     rows = []
-    for fold_index, (train, test) in enumerate(_folds(folds, ds, n_outer, seed)):
+    pairs = _folds(folds, ds, n_outer, seed)
+    fits = len(pairs) * sum(len(values) for values in params.values())
+    started = time.perf_counter()
+    for fold_index, (train, test) in enumerate(pairs):
         arrays = train_test_arrays(ds, train, test)
         for name in methods:
             for param in params[name]:
@@ -269,9 +273,10 @@ def compare(
                 rows.append(row)
                 if verbose:
                     print(
-                        f"[{ds.name} fold {fold_index}] {name} {method.param_name}={param:g}: "
-                        f"AUC {row['auc']:.3f} GPA {row['gpa']:.3f} AUDC {row['audc']:.3f} "
-                        f"ADRG {row['adrg']:.3f} ({seconds:.1f} s)",
+                        f"[{ds.name} fold {fold_index + 1}/{len(pairs)}, fit {len(rows)}/{fits}] "
+                        f"{name} {method.param_name}={param:g}: AUC {row['auc']:.3f} "
+                        f"GPA {row['gpa']:.3f} AUDC {row['audc']:.3f} ADRG {row['adrg']:.3f} "
+                        f"(fit {seconds:.1f} s, {time.perf_counter() - started:.1f} s elapsed)",
                         flush=True,
                     )
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -282,7 +287,8 @@ def summarize(table: pd.DataFrame, *, text: bool = False, digits: int = 3) -> pd
 
     Args:
         table: the result of :func:`compare`.
-        text: return ``"mean ± std"`` strings instead of numbers.
+        text: return ``"mean ± std"`` strings instead of numbers; ``"mean"`` alone where
+            the std is undefined (a single fold).
         digits: decimals of the strings.
 
     Returns:
@@ -310,7 +316,7 @@ def summarize(table: pd.DataFrame, *, text: bool = False, digits: int = 3) -> pd
     return pd.DataFrame(
         {
             metric: [
-                f"{mean:.{digits}f} ± {std:.{digits}f}"
+                f"{mean:.{digits}f}" if math.isnan(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
                 for mean, std in zip(
                     summary[(metric, "mean")], summary[(metric, "std")], strict=True
                 )

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -125,3 +126,61 @@ def test_chief_and_two_workers_finish_a_search_together(tmp_path):
     # The trials were shared: each worker ran at least one, the chief none.
     workers = {p.name.split("-")[1] for p in tmp_path.glob("ran-*")}
     assert workers == {"tuner0", "tuner1"}
+
+
+def test_get_best_models_returns_the_best_trials_trained_models(tmp_path):
+    folds = synthetic_folds()
+    tuner = make_tuner(tmp_path, 2)
+    tuner.search(folds)
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    (model,) = tuner.get_best_models(1)
+    # The best trial's architecture, trained on the first fold (not a freshly built one).
+    best = tuner.get_best_hyperparameters(1)[0]
+    assert len(model.stack) == best.values["n_hidden"] + 1
+    fold = folds[0]
+    scores = model.predict(fold.x_test, verbose=0).ravel()
+    stored = tuning.fairness_score(fold.y_test, scores, fold.s_test)["fairness_score"]
+    fresh = tuner.hypermodel.build(best, input_dim=fold.x_train.shape[1])
+    fresh_scores = fresh.predict(fold.x_test, verbose=0).ravel()
+    assert not np.allclose(scores, fresh_scores)
+    assert 0 < stored <= 3 and best_trial.score is not None
+
+
+def test_get_best_models_of_a_trial_without_a_stored_model_says_what_to_do(tmp_path):
+    tuner = make_tuner(tmp_path, 1)
+    tuner.search(synthetic_folds())
+    trial = tuner.oracle.get_best_trials(1)[0]
+    os.remove(os.path.join(tuner.get_trial_dir(trial.trial_id), "model.keras"))
+    with pytest.raises(FileNotFoundError, match="get_best_hyperparameters"):
+        tuner.get_best_models(1)
+
+
+def _batches_per_epoch(hypermodel, hp, data, **fit_kwargs):
+    steps = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(1))
+    model = hypermodel.build(hp)
+    hypermodel.fit(hp, model, *data, epochs=1, verbose=0, callbacks=[counter], **fit_kwargs)
+    return len(steps)
+
+
+def test_hypermodel_fit_uses_the_trials_batch_size(tmp_path):
+    fold = synthetic_folds(n=500)[0]  # 250 training rows
+    data = ({"features": fold.x_train, "sensitive": fold.s_train}, fold.y_train.astype("float32"))
+    hypermodel = tuning.SQNNHyperModel(6, epochs=1, seed=0)
+    hp = kt.HyperParameters()
+    hypermodel.declare_hyperparameters(hp)
+    hp.values["batch_size"] = 100
+    assert _batches_per_epoch(hypermodel, hp, data) == 3  # ceil(250 / 100), not 250 / 32
+    hp.values["batch_size"] = 250
+    assert _batches_per_epoch(hypermodel, hp, data) == 1
+    with pytest.raises(TypeError, match="batch_size"):
+        _batches_per_epoch(hypermodel, hp, data, batch_size=32)
+    # A stock KerasTuner tuner trains with the batch size it chose, through HyperModel.fit.
+    steps = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: steps.append(1))
+    tuner = kt.RandomSearch(
+        hypermodel, objective="loss", max_trials=1, directory=tmp_path, project_name="stock"
+    )
+    tuner.search(*data, callbacks=[counter], verbose=0)
+    chosen = tuner.get_best_hyperparameters(1)[0].values["batch_size"]
+    assert len(steps) == -(-250 // chosen)
