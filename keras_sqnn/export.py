@@ -160,6 +160,11 @@ def atomic_save(
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
+    # mkdtemp makes the folder private (0700); give it the permissions of a plain mkdir, so
+    # that a serving process of another user can read the model.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
     try:
         model.save(staging / "model.keras")
         if preprocessor is None:

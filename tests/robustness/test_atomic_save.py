@@ -112,6 +112,10 @@ def test_a_successful_save_replaces_the_previous_export(tmp_path):
     atomic_save(second, destination)
     _assert_serves(destination, second)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adult"]
+    # Readable by others as a plain mkdir would make it (mkdtemp alone gives 0700).
+    umask = os.umask(0)
+    os.umask(umask)
+    assert destination.stat().st_mode & 0o777 == 0o777 & ~umask
 
 
 KILLED_DURING_EXPORT = textwrap.dedent(
