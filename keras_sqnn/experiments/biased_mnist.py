@@ -479,6 +479,7 @@ def train_and_test(
     model.fit(
         tf_dataset(train, protocol.batch_size, shuffle=True, seed=seed),
         epochs=protocol.epochs,
+        shuffle=False,  # the dataset shuffles itself
         validation_data=None if validation is None else tf_dataset(validation, 1000),
         callbacks=callbacks,
         verbose=verbose,

@@ -283,3 +283,40 @@ def test_one_epoch_on_2000_images_for_each_method(tmp_path):
         assert row["train_images"] == 2000 and row["epochs"] == 1 and row["budget"] == "cpu"
         assert 0 <= row["unbiased_accuracy"] <= 1 and 0 <= row["biased_accuracy"] <= 1
     assert not any((tmp_path / "biased_mnist_backup").glob("*/*"))  # deleted when done
+
+
+def _tiny_dataset(n, seed):
+    rng = np.random.default_rng(seed)
+    return biased_mnist.Dataset(
+        name="biased_mnist",
+        X=rng.integers(0, 256, (n, 28, 28, 3)).astype(np.uint8),
+        y=(np.arange(n) % 10).astype(np.int32),
+        s=(np.arange(n) % 10).astype(np.int32),
+        feature_names=[],
+        sensitive_name="background colour",
+        group_names=[str(i) for i in range(10)],
+        target_names=[str(i) for i in range(10)],
+    )
+
+
+def test_a_killed_model_resumes_at_its_last_finished_epoch(monkeypatch, tmp_path):
+    monkeypatch.setattr(biased_mnist, "training_data", lambda *a: (_tiny_dataset(64, 0), None))
+    monkeypatch.setattr(biased_mnist, "fetch_biased_mnist", lambda **kw: _tiny_dataset(20, 1))
+    protocol = replace(PAPER, filters=(4,), kernel_size=3, epochs=3, batch_size=32)
+    epochs = []
+
+    def killed_in_epoch_2(record):
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt  # before BackupAndRestore saves epoch 2
+        epochs.append(record["epoch"])
+
+    common = {"protocol": protocol, "backup_dir": tmp_path / "backup"}
+    with pytest.raises(KeyboardInterrupt):
+        biased_mnist.train_and_test("vanilla", 0.99, on_epoch=killed_in_epoch_2, **common)
+    assert epochs == [1] and any((tmp_path / "backup").iterdir())
+    row = biased_mnist.train_and_test(
+        "vanilla", 0.99, on_epoch=lambda r: epochs.append(r["epoch"]), **common
+    )
+    assert epochs == [1, 2, 3]  # epoch 1 was not trained again
+    assert row["epochs"] == 3 and 0 <= row["unbiased_accuracy"] <= 1
+    assert not (tmp_path / "backup").exists() or not any((tmp_path / "backup").iterdir())
