@@ -46,8 +46,8 @@ def main() -> None:
         metrics.information_report(
             model,
             {"features": a.x_test, "sensitive": a.s_test},
-            a.s_test,
             a.y_test,
+            s=a.s_test,
             n_samples=5,
         ).T
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import keras
@@ -11,6 +12,7 @@ from numpy.typing import ArrayLike
 from keras_sqnn import information
 from keras_sqnn.layers import stochastic_layers
 from keras_sqnn.metrics import area_under_discrimination_curve, auc, gpa
+from keras_sqnn.metrics.evaluate import predict_scores
 from keras_sqnn.metrics.information_estimates import (
     encode_labels,
     mixture_mutual_information,
@@ -26,9 +28,10 @@ from keras_sqnn.validation import (
     check_binary_labels,
     check_positive_int,
     check_same_length,
-    check_scores,
-    check_unit_interval,
 )
+
+_CALLER_DEPTH = 3
+"""Frames searched for the ``CallbackList`` that calls ``on_train_begin``."""
 
 
 class InformationMonitor(keras.callbacks.Callback):
@@ -48,13 +51,15 @@ class InformationMonitor(keras.callbacks.Callback):
       model with one sigmoid output),
 
     and writes them into the epoch's ``logs``. Keras hands the same ``logs`` dict to the
-    callbacks in list order, and appends its ``History`` and progress bar after the
-    callbacks you pass, so both show these values. **Place this callback before**
-    ``keras.callbacks.TensorBoard``, ``EarlyStopping``, ``ModelCheckpoint`` or ``CSVLogger``
-    in the ``callbacks`` list so that they see them too. With the default ``prefix="val_"``
-    TensorBoard files them under its ``validation`` run as ``epoch_<layer>_mi_ts``,
-    ``epoch_auc``, ... On the other epochs the keys are absent, so ``History.history[key]``
-    holds one value per monitored epoch.
+    callbacks in list order, so a callback whose ``on_epoch_end`` ran first would miss the
+    values. The position in the ``callbacks`` list therefore does not matter: when ``fit``
+    starts (``on_train_begin``) the monitor moves itself to the front of the
+    ``keras.callbacks.CallbackList`` that ``fit`` built from your list (your list is left as
+    it is), so ``keras.callbacks.TensorBoard``, ``EarlyStopping``, ``ModelCheckpoint``,
+    ``CSVLogger``, ``History`` and the progress bar all see them. With the default
+    ``prefix="val_"`` TensorBoard files them under its ``validation`` run as
+    ``epoch_<layer>_mi_ts``, ``epoch_auc``, ... On the other epochs the keys are absent, so
+    ``History.history[key]`` holds one value per monitored epoch.
 
     The model is run at inference (``training=False``); its predictions come from
     ``model.predict`` on ``x`` (with ``{"features": x, "sensitive": s}`` for a functional
@@ -169,17 +174,34 @@ class InformationMonitor(keras.callbacks.Callback):
         return values
 
     def _predict_scores(self, inputs: Any) -> np.ndarray:
-        outputs = self.model.predict(inputs, batch_size=self.batch_size, verbose=0)
-        if isinstance(outputs, list | tuple | dict):
-            raise ValueError(
-                "Expected the model to have a single output (a binary classifier) for the "
-                "fairness metrics; pass fairness_metrics=False otherwise. Received: model "
-                f"with {len(outputs)} outputs"
-            )
-        name = "y_score (the model's predictions)"
-        scores = check_unit_interval(check_scores(np.asarray(outputs), name), name)
+        try:
+            scores = predict_scores(self.model, inputs, batch_size=self.batch_size)
+        except ValueError as error:
+            raise ValueError(f"{error} (or pass fairness_metrics=False)") from error
         check_same_length(**{"model.predict(x)": scores, "y": self.y})
         return scores
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Moves the monitor to the front of the ``CallbackList`` that calls it.
+
+        Keras calls ``on_train_begin`` from ``CallbackList.on_train_begin``, looping over
+        ``CallbackList.callbacks``; moving this callback from position k to 0 during that
+        loop calls every callback once. Called any other way (no ``CallbackList`` among the
+        callers), it does nothing.
+        """
+        frame = inspect.currentframe()
+        try:
+            for _ in range(_CALLER_DEPTH):
+                frame = frame.f_back if frame is not None else None
+                owner = frame.f_locals.get("self") if frame is not None else None
+                if isinstance(owner, keras.callbacks.CallbackList):
+                    listed = owner.callbacks
+                    index = next((i for i, each in enumerate(listed) if each is self), None)
+                    if index is not None:
+                        listed.insert(0, listed.pop(index))
+                    return
+        finally:
+            del frame  # a frame held in a local is a reference cycle
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Writes :meth:`compute` into ``logs`` at the end of every ``every``-th epoch."""

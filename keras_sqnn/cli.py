@@ -410,7 +410,7 @@ def information_summary(
         np.random.default_rng(seed).choice(len(s), size=min(rows, len(s)), replace=False)
     )
     report = metrics.information_report(
-        model, x[picked], s[picked], n_samples=n_samples, layers=["representation"], seed=seed
+        model, x[picked], s=s[picked], n_samples=n_samples, layers=["representation"], seed=seed
     ).iloc[0]
     return {
         "mi_t_s_mixture_bits": float(report["mi_ts_mixture"]),

@@ -100,6 +100,35 @@ def test_values_reach_history_and_a_tensorboard_placed_after(data, tmp_path):
     assert "epoch_loss" in read_scalars(os.path.join(str(tmp_path), "train"))
 
 
+@pytest.mark.parametrize("monitor_first", [True, False], ids=["monitor-first", "monitor-last"])
+def test_the_position_in_the_callbacks_list_does_not_matter(data, tmp_path, monitor_first):
+    x, y, s = data
+    model = small_classifier()
+    monitor = InformationMonitor(validation_data=(x, y, s), fairness_metrics=False)
+    board = keras.callbacks.TensorBoard(log_dir=str(tmp_path), write_graph=False)
+    seen = []  # what a callback listed before the monitor receives, as EarlyStopping would
+    recorder = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(logs.get("val_representation_mi_ts"))
+    )
+    others = [recorder, board]
+    callbacks = [monitor, *others] if monitor_first else [*others, monitor]
+    history = model.fit(
+        {"features": x, "sensitive": s}, y, epochs=2, verbose=0, callbacks=callbacks
+    )
+    values = history.history["val_representation_mi_ts"]
+    assert len(values) == 2
+    assert seen == values
+    scalars = read_scalars(os.path.join(str(tmp_path), "validation"))
+    for key in ("representation_mi_ts", "representation_mi_ty"):
+        logged = scalars.get(f"epoch_{key}", {})
+        assert sorted(logged) == [0, 1], key
+        np.testing.assert_allclose(
+            [logged[0], logged[1]], history.history[f"val_{key}"], rtol=1e-6, atol=1e-7
+        )
+    # The list the user passed is left as it was.
+    assert callbacks[0 if monitor_first else 2] is monitor
+
+
 def test_every_2_logs_on_epochs_2_and_4_only(data):
     x, y, s = data
     model = small_classifier()

@@ -12,7 +12,9 @@ from keras_sqnn.metrics.fairness import (
     auc,
     group_pairwise_accuracy_difference,
 )
+from keras_sqnn.metrics.information_probe import model_inputs, stack_layer_inputs
 from keras_sqnn.metrics.probes import representation_probe
+from keras_sqnn.models import SensitiveSequential, split_inputs
 from keras_sqnn.validation import (
     check_binary_labels,
     check_same_length,
@@ -69,14 +71,35 @@ def _named_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.l
     return layer
 
 
+def _submodel_outputs(model: keras.Model, x: Any, layer: keras.layers.Layer) -> Any:
+    """Predictions of ``keras.Model(model's inputs, layer.output)`` on ``x``."""
+    import keras
+
+    try:
+        # A functional model's `input` keeps the structure of its inputs (a dict, a list);
+        # a Sequential model only has the list `inputs`.
+        inputs = model.inputs if isinstance(model, keras.Sequential) else model.input
+        submodel = keras.Model(inputs, layer.output)
+    except (AttributeError, ValueError) as error:
+        raise ValueError(
+            "Expected `representation_layer` to be a top-level layer of a functional or "
+            "Sequential model, called once, so that a sub-model from the model's inputs to its "
+            f"output can be built. Received: representation_layer={layer.name!r} "
+            f"({error})"
+        ) from error
+    return submodel.predict(x, verbose=0)
+
+
 def extract_representation(
     model: keras.Model, x: Any, layer: str | keras.layers.Layer
 ) -> np.ndarray:
-    """Outputs of one layer of a functional or Sequential Keras model, at inference.
+    """Outputs of one layer of a functional, Sequential or SensitiveSequential model, at inference.
 
     Builds `keras.Model(model.input, layer.output)` (`model.inputs` for a Sequential
     model) and predicts on `x`, which is passed as
     to `model.predict` (an array, a dict or list of arrays for multi-input models, ...).
+    For a `keras_sqnn.models.SensitiveSequential`, runs its layers up to `layer` on the
+    features of `x` (features, `(x, s)` or `{"features": x, "sensitive": s}`).
     Inputs of `model` that the layer does not depend on, such as a sensitive-attribute
     input used only after the layer, are accepted and ignored. The layer runs with
     `training=False`; for a stochastic binary layer in `"expectation"` mode the returned
@@ -84,7 +107,7 @@ def extract_representation(
     information about S the layer constrains.
 
     Args:
-        model: a functional or Sequential Keras model.
+        model: a functional, Sequential or SensitiveSequential Keras model.
         x: the model's input data.
         layer: the layer, or its name.
 
@@ -103,19 +126,13 @@ def extract_representation(
     import keras
 
     resolved = _named_layer(model, layer)
-    try:
-        # A functional model's `input` keeps the structure of its inputs (a dict, a list);
-        # a Sequential model only has the list `inputs`.
-        inputs = model.inputs if isinstance(model, keras.Sequential) else model.input
-        submodel = keras.Model(inputs, resolved.output)
-    except (AttributeError, ValueError) as error:
-        raise ValueError(
-            "Expected `representation_layer` to be a top-level layer of a functional or "
-            "Sequential model, called once, so that a sub-model from the model's inputs to its "
-            f"output can be built. Received: representation_layer={resolved.name!r} "
-            f"({error})"
-        ) from error
-    outputs = submodel.predict(x, verbose=0)
+    if isinstance(model, SensitiveSequential):
+        batches = stack_layer_inputs(model, split_inputs(x)[0], resolved)
+        outputs = np.concatenate(
+            [keras.ops.convert_to_numpy(resolved(h, training=False)) for h in batches]
+        )
+    else:
+        outputs = _submodel_outputs(model, x, resolved)
     if isinstance(outputs, list | tuple | dict):
         raise ValueError(
             "Expected `representation_layer` to have a single output tensor. "
@@ -130,8 +147,18 @@ def extract_representation(
     return np.asarray(outputs)
 
 
-def _predict_scores(model: keras.Model, x: Any) -> np.ndarray:
-    outputs = model.predict(x, verbose=0)
+def predict_scores(model: keras.Model, x: Any, *, batch_size: int | None = None) -> np.ndarray:
+    """``model.predict(x)`` as a 1-D array of probabilities, or a clear error.
+
+    Args:
+        model: a Keras binary classifier with one sigmoid output.
+        x: what ``model.predict`` takes.
+        batch_size: examples per forward pass (Keras' default if None).
+
+    Returns:
+        The scores, float64 of shape ``(n,)``.
+    """
+    outputs = model.predict(x, batch_size=batch_size, verbose=0)
     if isinstance(outputs, list | tuple | dict):
         raise ValueError(
             "Expected `model` to have a single output (a binary classifier). "
@@ -204,8 +231,10 @@ def evaluate_fairness(
 ) -> dict[str, float | None] | pd.DataFrame:
     """Accuracy and fairness of a Keras binary classifier and of its representation.
 
-    Predicts scores with `model.predict(x)` (a sigmoid output of shape `(n,)` or `(n, 1)`;
-    any Keras binary classifier, not only SQNNs) and computes:
+    Predicts scores with `model.predict` (a sigmoid output of shape `(n,)` or `(n, 1)`;
+    any Keras binary classifier: functional, `keras.Sequential`, subclassed, and the
+    package's `SensitiveSequential` and functional models with a `"sensitive"` input, which
+    get S from `s`, see `keras_sqnn.metrics.information_probe.model_inputs`) and computes:
 
     - `auc`: ROC AUC of the scores for `y`;
     - `accuracy`: accuracy of the predictions `score >= threshold`;
@@ -221,11 +250,15 @@ def evaluate_fairness(
 
     Args:
         model: a trained Keras binary classifier.
-        x: its input data, as accepted by `model.predict`.
+        x: its input data: the features (S is added from `s` where the model takes it),
+            or anything `model.predict` accepts; for a `SensitiveSequential` also
+            `(x, s)` or `{"features": x, "sensitive": s}`. S inside `x` must group the
+            examples as `s` does.
         y: binary labels in {0, 1}, shape `(n,)`.
-        s: sensitive attribute, shape `(n,)`, at least two groups.
+        s: sensitive attribute, shape `(n,)`, at least two groups (any labels for the
+            metrics; integer ids in `[0, num_groups)` where the model takes S as input).
         representation_layer: the layer (or its name) whose outputs are probed; it must be
-            a top-level layer of a functional or Sequential model.
+            a top-level layer of a functional, Sequential or SensitiveSequential model.
         n_estimators: trees of the probe forests (1000 in the paper).
         threshold: decision threshold for `accuracy`.
         test_size: test part of the probe's train/test split.
@@ -265,7 +298,8 @@ def evaluate_fairness(
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"Expected `threshold` in [0, 1]. Received: threshold={threshold}")
 
-    scores = _predict_scores(model, x)
+    inputs = model_inputs(model, x, s)
+    scores = predict_scores(model, inputs)
     check_same_length(**{"model.predict(x)": scores, "y": labels})
     result: dict[str, float | None] = {
         "auc": auc(labels, scores),
@@ -279,7 +313,7 @@ def evaluate_fairness(
     if layer is None:
         layer = find_representation_layer(model)
     if layer is not None:
-        representation = extract_representation(model, x, layer)
+        representation = extract_representation(model, inputs, layer)
         probe = representation_probe(
             representation,
             s,
@@ -302,4 +336,5 @@ __all__ = [
     "evaluate_fairness",
     "extract_representation",
     "find_representation_layer",
+    "predict_scores",
 ]

@@ -33,7 +33,7 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
@@ -42,6 +42,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from keras_sqnn import information
+from keras_sqnn.groups import checked_group_ids
 from keras_sqnn.layers import StochasticBinaryMixin, resolve_stochastic_layer, stochastic_layers
 from keras_sqnn.metrics.information_estimates import (
     DEFAULT_CHUNK_SIZE,
@@ -53,7 +54,7 @@ from keras_sqnn.metrics.information_estimates import (
     sample_codes,
     sum_unit_mutual_information,
 )
-from keras_sqnn.models import FEATURES, SENSITIVE, SensitiveSequential
+from keras_sqnn.models import SENSITIVE, SensitiveSequential, split_inputs
 from keras_sqnn.validation import check_1d, check_positive_int, check_same_length
 
 DEFAULT_N_SAMPLES = 10
@@ -103,13 +104,67 @@ def _probed_layer(model: keras.Model, layer: str | keras.layers.Layer) -> keras.
     return resolve_stochastic_layer(model, layer, recursive=False)
 
 
+def _input_names(model: keras.Model) -> list[str] | None:
+    """The names of a functional model's inputs (dict keys or ``keras.Input`` names), or None."""
+    try:
+        structure = model.input
+    except (AttributeError, ValueError):  # a Sequential or subclassed model
+        return None
+    if isinstance(structure, dict):
+        return list(structure)
+    if isinstance(structure, list | tuple):
+        return [str(getattr(tensor, "name", "")) for tensor in structure]
+    return None
+
+
+def _num_groups(model: keras.Model) -> int | None:
+    """The smallest ``num_groups`` of the layers that check S (those with an MI estimator)."""
+    counts = [
+        layer.num_groups
+        for layer in stochastic_layers(model)
+        if getattr(layer, "mi_estimator", None) is not None
+    ]
+    return min(counts) if counts else None
+
+
+def _check_same_groups(carried: Any, s: ArrayLike, where: str) -> None:
+    """Check that S inside ``x`` and the argument ``s`` split the examples the same way.
+
+    Labels may differ (ids in ``x``, names in ``s``); the partitions must be equal. Catches
+    y passed where s goes when both are binary.
+    """
+    inside, given = check_1d(carried, where), check_1d(s, "s")
+    check_same_length(**{where: inside, "s": given})
+    _, inside_ids = np.unique(inside, return_inverse=True)
+    _, given_ids = np.unique(given, return_inverse=True)
+    inside_ids, given_ids = inside_ids.reshape(-1), given_ids.reshape(-1)
+    groups_inside, groups_given = inside_ids.max() + 1, given_ids.max() + 1
+    pairs = np.unique(inside_ids * groups_given + given_ids).size
+    if not pairs == groups_inside == groups_given:
+        raise ValueError(
+            f"Expected `s` to group the examples as {where} does (the arguments are x, y, s: "
+            f"are y and s swapped?). Received: s with {groups_given} groups, e.g. "
+            f"{given[:6].tolist()}, and {where} with {groups_inside} groups, e.g. "
+            f"{inside[:6].tolist()}, that do not match one to one"
+        )
+
+
 def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
     """The inputs ``model.predict`` needs, from features ``x`` and the sensitive attribute.
 
-    A dict ``x`` is returned as is. A functional model whose inputs are a dict of two
-    entries, one of them ``"sensitive"``, gets ``{<other key>: x, "sensitive": s}`` (S is
-    needed to run such a model even where the output does not depend on it). Any other
-    model (a :class:`~keras_sqnn.models.SensitiveSequential` included) gets ``x``.
+    * A :class:`~keras_sqnn.models.SensitiveSequential` gets the features alone (its
+      predictions never depend on S); ``x`` may be the features, a tuple ``(x, s)`` or a
+      dict ``{"features": x, "sensitive": s}``.
+    * A functional model with an input named ``"sensitive"`` (a dict key or a
+      ``keras.Input`` name) gets S from ``x`` if ``x`` holds it, else from ``s``: features
+      ``x`` become ``{<other input>: x, "sensitive": s}`` (or the list of both, in the
+      model's order) when the model has two inputs, and a dict ``x`` gets ``"sensitive"``
+      added. The S fed to a model whose layers use it is checked on the host: integer ids in
+      ``[0, num_groups)`` (integral floats are cast), else a clear error.
+    * Any other model gets ``x`` as it is.
+
+    When ``x`` holds S as well as ``s`` is given, both must split the examples into the
+    same groups (this catches y and s swapped when both are binary).
 
     Args:
         model: a Keras model.
@@ -126,20 +181,60 @@ def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
         >>> sorted(model_inputs(model, np.zeros((4, 2)), np.zeros(4, int)))
         ['features', 'sensitive']
     """
-    if isinstance(x, dict) or isinstance(model, SensitiveSequential):
+    if isinstance(model, SensitiveSequential):
+        features, carried = split_inputs(x)
+        if carried is not None and s is not None:
+            where = "x['sensitive']" if isinstance(x, dict) else "x[1]"
+            _check_same_groups(carried, s, where)
+        return features
+    names = _input_names(model)
+    if names is None or SENSITIVE not in names:
         return x
-    try:
-        structure = model.input
-    except (AttributeError, ValueError):
-        return x
-    if isinstance(structure, dict) and SENSITIVE in structure and len(structure) == 2:
-        if s is None:
-            raise ValueError(
-                f"Expected `s` for a model whose inputs are {sorted(structure)}. Received: s=None"
-            )
-        (other,) = (key for key in structure if key != SENSITIVE)
-        return {other: x, SENSITIVE: np.asarray(s)}
-    return x
+    num_groups = _num_groups(model)
+
+    def checked(values: Any, argument: str) -> Any:
+        if num_groups is None:  # S is an input, but no layer checks it: pass it as it is
+            return np.asarray(values)
+        return checked_group_ids(values, num_groups, argument=argument)
+
+    if isinstance(x, dict) and SENSITIVE in x:
+        if s is not None:
+            _check_same_groups(x[SENSITIVE], s, "x['sensitive']")
+        return {**x, SENSITIVE: checked(x[SENSITIVE], "x['sensitive']")}
+    if s is None:
+        raise ValueError(f"Expected `s` for a model whose inputs are {names}. Received: s=None")
+    if isinstance(x, dict):
+        return {**x, SENSITIVE: checked(s, "s")}
+    if isinstance(x, list | tuple) or len(names) != 2:
+        return x  # already the model's inputs, or which input x is cannot be told
+    ids = checked(s, "s")
+    if isinstance(model.input, dict):
+        (other,) = (name for name in names if name != SENSITIVE)
+        return {other: x, SENSITIVE: ids}
+    return [ids if name == SENSITIVE else x for name in names]
+
+
+def stack_layer_inputs(
+    model: SensitiveSequential,
+    features: Any,
+    layer: keras.layers.Layer,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[Any]:
+    """Batches of what ``layer`` of a SensitiveSequential receives, at inference.
+
+    Runs the layers before ``layer`` on ``features`` with ``training=False`` and without
+    S, ``batch_size`` examples at a time (an unbuilt model is built first).
+    """
+    features = np.asarray(features)
+    if not model.built:  # An untrained model: build its weights as a call would.
+        model.build((None, *features.shape[1:]))
+    stack = model.stack
+    before = stack[: next(i for i, each in enumerate(stack) if each is layer)]
+    for start in range(0, features.shape[0], batch_size):
+        h = keras.ops.convert_to_tensor(features[start : start + batch_size])
+        for previous in before:
+            h = previous(h, training=False)
+        yield h
 
 
 def _theta(layer: Any, h: Any) -> np.ndarray:
@@ -165,8 +260,8 @@ def layer_probabilities(
 
     Args:
         model: the model holding ``layer`` at its top level.
-        x: inputs as ``model.predict`` takes them (features, or a dict with
-            ``"features"``; a SensitiveSequential ignores ``"sensitive"``).
+        x: inputs as ``model.predict`` takes them (for a SensitiveSequential: features, a
+            tuple ``(x, s)`` or a dict with ``"features"``; S is ignored).
         layer: the layer or its name.
         batch_size: examples per forward pass.
 
@@ -183,19 +278,9 @@ def layer_probabilities(
     batch_size = check_positive_int(batch_size, "batch_size")
     resolved = _probed_layer(model, layer)
     if isinstance(model, SensitiveSequential):
-        features = x[FEATURES] if isinstance(x, dict) else x
-        features = np.asarray(features)
-        if not model.built:  # An untrained model: build its weights as a call would.
-            model.build((None, *features.shape[1:]))
-        stack = model.stack
-        before = stack[: next(i for i, each in enumerate(stack) if each is resolved)]
-        outputs = []
-        for start in range(0, features.shape[0], batch_size):
-            h = keras.ops.convert_to_tensor(features[start : start + batch_size])
-            for previous in before:
-                h = previous(h, training=False)
-            outputs.append(_theta(resolved, h))
-        return np.concatenate(outputs)
+        features = split_inputs(x)[0]
+        batches = stack_layer_inputs(model, features, resolved, batch_size)
+        return np.concatenate([_theta(resolved, h) for h in batches])
     try:
         inputs = model.inputs if isinstance(model, keras.Sequential) else model.input
         # A layer called as `layer(h, sensitive=s)` lists [h, s]: its first input is h.
@@ -287,9 +372,9 @@ def _information_row(
 def information_report(
     model: keras.Model,
     x: Any,
-    s: ArrayLike,
     y: ArrayLike | None = None,
     *,
+    s: ArrayLike,
     n_samples: int = DEFAULT_N_SAMPLES,
     layers: Sequence[str | keras.layers.Layer] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -309,11 +394,12 @@ def information_report(
     Args:
         model: a trained :class:`~keras_sqnn.models.SensitiveSequential`, functional or
             Sequential model.
-        x: features (or the model's full inputs as a dict); for a functional model with
-            inputs ``{"features", "sensitive"}`` the features are enough (see
-            :func:`model_inputs`).
-        s: ``(n,)`` integer ids of the sensitive attribute.
+        x: features (or the model's full inputs); for a functional model with a
+            ``"sensitive"`` input the features are enough (see :func:`model_inputs`).
         y: optional ``(n,)`` integer class labels (binary or multiclass).
+        s: ``(n,)`` integer ids of the sensitive attribute; keyword-only, so that a call
+            in the former order ``(model, x, s, y)`` raises a ``TypeError`` instead of
+            swapping S and Y.
         n_samples: codes sampled per example, >= 1.
         layers: layers (or names) to probe; by default every stochastic binary layer.
         batch_size: examples per forward pass.
@@ -338,7 +424,7 @@ def information_report(
         >>> copy = StochasticBinaryDense(1, kernel_initializer=keras.initializers.Constant(50.0),
         ...                              name="copy")
         >>> model = SensitiveSequential([keras.Input((1,)), copy])
-        >>> report = information_report(model, x, s, n_samples=4)
+        >>> report = information_report(model, x, s=s, n_samples=4)
         >>> report.loc[0, ["mi_ts_counting", "mi_ts_mixture", "entropy_s"]].round(3).tolist()
         [1.0, 1.0, 1.0]
     """
@@ -365,7 +451,7 @@ def information_report(
             )
     else:
         chosen = [_probed_layer(model, layer) for layer in layers]
-    inputs = model_inputs(model, x, check_1d(s, "s"))
+    inputs = model_inputs(model, x, s)
     rng = np.random.default_rng(seed)
     rows = [
         _information_row(

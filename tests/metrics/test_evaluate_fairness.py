@@ -17,6 +17,7 @@ from keras_sqnn.metrics import (
     gpa,
     representation_probe,
 )
+from keras_sqnn.models import SensitiveSequential
 
 N = 400
 N_ESTIMATORS = 20
@@ -243,3 +244,105 @@ def test_stochastic_layer_representation_is_a_sampled_binary_code():
     theta = keras.ops.convert_to_numpy(layer.probabilities(x))
     # Samples follow theta: the mean code is within 5 binomial standard errors of mean theta.
     assert abs(codes.mean() - theta.mean()) < 5 * np.sqrt(0.25 / codes.size)
+
+
+# --- every model kind of the package (issue 15) -------------------------------------------
+
+MODEL_KINDS = ["functional", "sequential", "sensitive_sequential", "functional_with_sensitive"]
+
+
+def classifier_of_kind(kind):
+    """Dense(6, relu) -> StochasticBinaryDense(4, threshold inference) -> sigmoid, as `kind`."""
+    keras.utils.set_random_seed(0)
+    hidden = keras.layers.Dense(6, activation="relu", name="hidden")
+    # A regularized layer where S reaches it; "threshold" inference: a deterministic code.
+    regularized = kind in ("sensitive_sequential", "functional_with_sensitive")
+    stochastic = StochasticBinaryDense(
+        4,
+        inference="threshold",
+        mi_estimator="bernoulli" if regularized else None,
+        gamma=0.1 if regularized else 0.0,
+        seed=1,
+        name="t",
+    )
+    head = keras.layers.Dense(1, activation="sigmoid", name="head")
+    if kind == "sequential":
+        return keras.Sequential([keras.Input((5,)), hidden, stochastic, head])
+    if kind == "sensitive_sequential":
+        return SensitiveSequential([keras.Input((5,)), hidden, stochastic, head])
+    features = keras.Input((5,), name="features")
+    if kind == "functional":
+        return keras.Model(features, head(stochastic(hidden(features))))
+    sensitive = keras.Input((), dtype="int32", name="sensitive")
+    codes = stochastic(hidden(features), sensitive=sensitive)
+    return keras.Model({"features": features, "sensitive": sensitive}, head(codes))
+
+
+def numpy_forward(model, x):
+    """Independent NumPy forward pass: (scores, threshold codes of layer "t")."""
+    kernel, bias = model.get_layer("hidden").get_weights()
+    t_kernel, t_bias = model.get_layer("t").get_weights()
+    h_kernel, h_bias = model.get_layer("head").get_weights()
+    hidden = np.maximum(x @ kernel + bias, 0.0)
+    codes = (1.0 / (1.0 + np.exp(-(hidden @ t_kernel + t_bias))) >= 0.5).astype("float32")
+    return 1.0 / (1.0 + np.exp(-(codes @ h_kernel + h_bias)))[:, 0], codes
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_every_model_kind_is_evaluated_from_its_features(kind):
+    x, y, s = synthetic_data(6)
+    model = classifier_of_kind(kind)
+    if kind in ("sensitive_sequential", "functional_with_sensitive"):
+        model.compile("adam", "binary_crossentropy")
+        model.fit({"features": x, "sensitive": s}, y, epochs=1, batch_size=100, verbose=0)
+    report = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+
+    scores, codes = numpy_forward(model, x)
+    assert report["auc"] == pytest.approx(auc(y, scores), abs=1e-6)
+    assert report["gpa"] == pytest.approx(gpa(y, scores, sensitive_features=s), abs=1e-6)
+    assert report["audc"] == pytest.approx(
+        area_under_discrimination_curve(y, scores, sensitive_features=s), abs=1e-6
+    )
+    # The representation found and probed is layer "t"'s code.
+    probe = representation_probe(codes, s, y, n_estimators=N_ESTIMATORS)
+    for key, value in probe.as_dict().items():
+        assert report[key] == pytest.approx(value), key
+
+
+@pytest.mark.parametrize("kind", ["sensitive_sequential", "functional_with_sensitive"])
+def test_features_a_tuple_with_s_and_a_dict_give_the_same_report(kind):
+    x, y, s = synthetic_data(7)
+    model = classifier_of_kind(kind)
+    expected = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    forms = [{"features": x, "sensitive": s}]
+    if kind == "sensitive_sequential":
+        forms.append((x, s))
+    for inputs in forms:
+        assert evaluate_fairness(model, inputs, y, s, n_estimators=N_ESTIMATORS) == expected
+
+
+def test_swapped_y_and_s_are_caught_by_the_sensitive_attribute_in_x():
+    x, y, s = synthetic_data(8)
+    model = classifier_of_kind("sensitive_sequential")
+    inputs = {"features": x, "sensitive": s}
+    # Both are binary: only the copy of S inside `x` tells that `s` received y.
+    with pytest.raises(ValueError, match=r"`s` to group the examples as x\['sensitive'\]"):
+        evaluate_fairness(model, inputs, s, y)
+    with pytest.raises(ValueError, match=r"as x\[1\]"):
+        evaluate_fairness(model, (x, s), s, y)
+
+
+def test_labels_that_are_not_binary_are_rejected_naming_y(model, data):
+    x, y, _ = data
+    groups = np.arange(N) % 3  # e.g. a 3-group S passed where y goes
+    with pytest.raises(ValueError, match=r"`y` to hold binary labels.*Received: y with values"):
+        evaluate_fairness(model, x, groups, y)
+
+
+def test_sensitive_ids_fed_to_the_model_are_checked_against_num_groups():
+    x, y, s = synthetic_data(9)
+    model = classifier_of_kind("functional_with_sensitive")
+    with pytest.raises(ValueError, match=r"`s` values in \[0, 2\).*Received: s values \[2\]"):
+        evaluate_fairness(model, x, y, s + 1)
+    with pytest.raises(TypeError, match=r"keras_sqnn.encode_groups"):
+        evaluate_fairness(model, x, y, np.where(s == 1, "a", "b"))
