@@ -15,15 +15,17 @@ from keras_sqnn.groups import checked_group_ids
 
 FEATURES = "features"
 SENSITIVE = "sensitive"
+LABELS = "labels"
 
 
 def split_inputs(inputs: Any) -> tuple[Any, Any]:
     """``(features, sensitive or None)`` from features, ``(features, sensitive)`` or a dict.
 
-    The dict form is ``{"features": x, "sensitive": s}`` (``"sensitive"`` optional).
+    The dict form is ``{"features": x, "sensitive": s}`` (``"sensitive"`` optional; a
+    ``"labels"`` entry is what a ``SensitiveSequential`` routes to layers conditioning on Y).
     """
     if isinstance(inputs, dict):
-        unknown = set(inputs) - {FEATURES, SENSITIVE}
+        unknown = set(inputs) - {FEATURES, SENSITIVE, LABELS}
         if FEATURES not in inputs or unknown:
             raise ValueError(
                 f"Expected inputs as features, a tuple (features, sensitive) or a dict with keys "
@@ -70,8 +72,12 @@ def _with_checked_groups(inputs: Any, num_groups: int | None) -> Any:
     return {FEATURES: features, SENSITIVE: ids}
 
 
+def _takes(layer: keras.layers.Layer, argument: str) -> bool:
+    return argument in inspect.signature(layer.call).parameters
+
+
 def _takes_sensitive(layer: keras.layers.Layer) -> bool:
-    return SENSITIVE in inspect.signature(layer.call).parameters
+    return _takes(layer, SENSITIVE)
 
 
 @keras_sqnn_export
@@ -91,7 +97,8 @@ class SensitiveSequential(keras.Model):
     ids on the host before the first step (integer ids in ``[0, num_groups)``; floats only if
     integral, then cast to int32; strings point to :func:`keras_sqnn.encode_groups`), and
     the features' shape against the model's input shape, as ``keras.Sequential`` does.
-    ``evaluate`` without S logs no MI.
+    ``evaluate`` without S logs no MI. Layers with ``condition_on="labels"`` receive the
+    training targets as their ``labels`` (``fit(x_dict, y)`` needs nothing more).
 
     Args:
         layers: optional list of layers (a ``keras.Input`` may come first).
@@ -188,14 +195,33 @@ class SensitiveSequential(keras.Model):
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         features, sensitive = split_inputs(inputs)
+        labels = inputs.get(LABELS) if isinstance(inputs, dict) else None
         self._check_feature_shape(tuple(features.shape))
         x = features
         for layer in self._layer_stack:
+            arguments = {}
             if sensitive is not None and _takes_sensitive(layer):
-                x = layer(x, sensitive=sensitive, training=training)
-            else:
-                x = layer(x, training=training)
+                arguments[SENSITIVE] = sensitive
+                if labels is not None and getattr(layer, "condition_on", None) == "labels":
+                    arguments[LABELS] = labels
+            x = layer(x, training=training, **arguments)
         return x
+
+    def _with_labels(self, data: Any) -> Any:
+        """``data`` with the targets routed to the layers that condition on the labels."""
+        if not any(getattr(layer, "condition_on", None) == "labels" for layer in self._layer_stack):
+            return data
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if y is None or not isinstance(x, (dict, tuple, list)):
+            return data
+        features, sensitive = split_inputs(x)
+        if sensitive is None:
+            return data
+        x = {FEATURES: features, SENSITIVE: sensitive, LABELS: y}
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def train_step(self, data: Any) -> Any:
+        return super().train_step(self._with_labels(data))
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """``keras.Model.compile``; warns when a ``TradeoffLoss`` and a layer disagree on gamma.
@@ -234,7 +260,7 @@ class SensitiveSequential(keras.Model):
         return super().evaluate(_with_checked_groups(x, self._num_groups()), y, *args, **kwargs)
 
     def test_step(self, data: Any) -> Any:
-        logs = super().test_step(data)
+        logs = super().test_step(self._with_labels(data))
         inputs = data[0] if isinstance(data, tuple) else data
         if split_inputs(inputs)[1] is None:
             # Without S no layer measured an MI: leave the trackers' zeros out of the logs.
@@ -251,7 +277,9 @@ class SensitiveSequential(keras.Model):
             for layer in self._layer_stack
             if _takes_sensitive(layer) and getattr(layer, "mi_estimator", None) is not None
         ]
-        return min(counts) if counts else None
+        if not counts or not all(isinstance(count, int) for count in counts):
+            return None  # several attributes: the layers check their columns in the step
+        return min(counts)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = _features_shape(input_shape)

@@ -54,3 +54,37 @@ def counting_mi_bits(codes, s):
         (count / n) * np.log2((count / n) / (p_code[code] * p_group[group]))
         for (code, group), count in joint.items()
     )
+
+
+def conditional_joint_mi_bits(theta, s, y, num_groups, num_classes):
+    """I(T;S|Y) = sum_y p(y) [H(T|Y=y) - sum_s p(s|y) H(T|S=s,Y=y)], enumerating codes."""
+    theta = np.asarray(theta, np.float64)
+    s, y = np.asarray(s), np.asarray(y)
+    m = theta.shape[1]
+    codes = np.array(list(itertools.product([0, 1], repeat=m)), dtype=np.float64)
+    p_t_given_x = np.array(
+        [[np.prod(np.where(code == 1, row, 1 - row)) for code in codes] for row in theta]
+    )
+    mi = 0.0
+    for label in range(num_classes):
+        in_class = y == label
+        if not in_class.any():
+            continue
+        inner = entropy_bits(p_t_given_x[in_class].mean(axis=0))
+        for group in range(num_groups):
+            members = in_class & (s == group)
+            if members.any():
+                share = members.sum() / in_class.sum()
+                inner -= share * entropy_bits(p_t_given_x[members].mean(axis=0))
+        mi += in_class.mean() * inner
+    return mi
+
+
+def per_unit_conditional_mi_bits(theta, s, y, num_groups, num_classes):
+    theta = np.asarray(theta, np.float64)
+    return np.array(
+        [
+            conditional_joint_mi_bits(theta[:, [i]], s, y, num_groups, num_classes)
+            for i in range(theta.shape[1])
+        ]
+    )

@@ -43,6 +43,11 @@ References:
 """
 
 from keras_sqnn.information.codes import all_codes, code_log_likelihoods, code_probabilities
+from keras_sqnn.information.conditional import (
+    conditional_mutual_information,
+    mixed_radix_ids,
+    pair_ids,
+)
 from keras_sqnn.information.counting import counting_entropy, counting_mutual_information
 from keras_sqnn.information.entropy import LN2, TINY, bernoulli_entropy, categorical_entropy
 from keras_sqnn.information.groups import group_sums
@@ -75,6 +80,7 @@ __all__ = [
     "bernoulli_mutual_information",
     "bernoulli_mutual_information_from_sums",
     "categorical_entropy",
+    "conditional_mutual_information",
     "code_log_likelihoods",
     "code_probabilities",
     "counting_entropy",
@@ -84,6 +90,8 @@ __all__ = [
     "group_sums",
     "joint_mutual_information",
     "logits_from_probabilities",
+    "mixed_radix_ids",
+    "pair_ids",
     "per_unit_mutual_information",
     "per_unit_mutual_information_from_sums",
     "sampled_joint_mutual_information",

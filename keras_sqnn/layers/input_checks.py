@@ -15,54 +15,72 @@ import tensorflow as tf
 
 
 def check_group_ids(
-    sensitive: Any, *, num_groups: int, batch_size: Any, layer_name: str
+    values: Any,
+    *,
+    num_groups: int | tuple[int, ...],
+    batch_size: Any,
+    layer_name: str,
+    argument: str = "sensitive",
+    integral_floats: bool = False,
 ) -> tuple[Any, Any]:
-    """``sensitive`` as int32 group ids of shape ``(batch,)``, and whether they are valid.
+    """``values`` as int32 ids of shape ``(batch, k)``, and whether they are valid.
 
-    Valid: integer dtype, shape ``(batch,)`` or ``(batch, 1)``, the inputs' batch size and
-    every id in ``[0, num_groups)``. The dtype and static shapes are checked at once.
+    Valid: an integer dtype (or, with ``integral_floats``, floats holding whole numbers),
+    shape ``(batch,)`` or ``(batch, 1)`` for one attribute, ``(batch, k)`` for
+    ``num_groups=(g_1, ..., g_k)``, the inputs' batch size, and column i in ``[0, g_i)``. The
+    dtype and static shapes are checked at once.
 
     Args:
-        sensitive: the ids passed to the layer.
-        num_groups: the layer's number of groups.
+        values: the ids passed to the layer (``sensitive``, or ``labels``).
+        num_groups: the number of values of the attribute, or one per attribute.
         batch_size: the inputs' batch size (an int or a scalar tensor).
         layer_name: named in the error messages.
+        argument: the argument's name in the error messages.
+        integral_floats: accept floats that hold whole numbers (class labels of a binary
+            cross-entropy task are often 0.0 / 1.0).
     """
-    sensitive = tf.convert_to_tensor(sensitive)
-    if not sensitive.dtype.is_integer:
+    radices = (num_groups,) if isinstance(num_groups, int) else tuple(num_groups)
+    count_name = "num_classes" if argument == "labels" else "num_groups"
+    bounds = radices[0] if len(radices) == 1 else radices
+    values = tf.convert_to_tensor(values)
+    is_float = values.dtype.is_floating
+    if not values.dtype.is_integer and not (integral_floats and is_float):
         raise TypeError(
-            f"Expected `sensitive` to hold integer group ids in [0, {num_groups}) for layer "
-            f"'{layer_name}'. Received: sensitive with dtype={sensitive.dtype.name}. "
+            f"Expected `{argument}` to hold integer ids in [0, {bounds}) for layer "
+            f"'{layer_name}'. Received: {argument} with dtype={values.dtype.name}. "
             "Encode groups as integers, e.g. with keras_sqnn.encode_groups(s)."
         )
-    if sensitive.shape.rank == 2 and sensitive.shape[-1] == 1:
-        sensitive = tf.reshape(sensitive, (-1,))
-    if sensitive.shape.rank != 1:
+    if values.shape.rank == 1:
+        values = tf.reshape(values, (-1, 1))
+    if values.shape.rank != 2 or values.shape[-1] != len(radices):
+        expected = "(batch,) or (batch, 1)" if len(radices) == 1 else f"(batch, {len(radices)})"
         raise ValueError(
-            f"Expected `sensitive` of shape (batch,) or (batch, 1) for layer '{layer_name}'. "
-            f"Received: sensitive with shape={tuple(sensitive.shape)}"
+            f"Expected `{argument}` of shape {expected} for layer '{layer_name}' "
+            f"({count_name}={num_groups}). Received: {argument} with shape={tuple(values.shape)}"
         )
-    if isinstance(batch_size, int) and sensitive.shape[0] not in (None, batch_size):
+    if isinstance(batch_size, int) and values.shape[0] not in (None, batch_size):
         raise ValueError(
-            f"Expected `sensitive` to have the batch size of the inputs ({batch_size}) for "
-            f"layer '{layer_name}'. Received: sensitive with batch size {sensitive.shape[0]}"
+            f"Expected `{argument}` to have the batch size of the inputs ({batch_size}) for "
+            f"layer '{layer_name}'. Received: {argument} with batch size {values.shape[0]}"
         )
     # Compared before the cast to int32, which would wrap int64 ids (2**32 -> 0).
-    wide = tf.cast(sensitive, tf.int64)
-    in_range = (wide >= 0) & (wide < num_groups)
+    wide = tf.cast(values, tf.int64)
+    in_range = (wide >= 0) & (wide < tf.constant(radices, tf.int64))
+    if is_float:
+        in_range &= tf.equal(values, tf.math.floor(values))
     if tf.executing_eagerly():
-        bad = wide.numpy()[~in_range.numpy()]
+        bad = values.numpy()[~in_range.numpy().all(axis=1)]
         if bad.size:
+            shown = sorted({tuple(row) if len(radices) > 1 else row[0] for row in bad.tolist()})
             raise ValueError(
-                f"Expected `sensitive` values in [0, {num_groups}) for layer '{layer_name}' "
-                f"(num_groups={num_groups}). Received: sensitive values "
-                f"{sorted(set(bad.tolist()))[:10]}"
+                f"Expected `{argument}` values in [0, {bounds}) for layer '{layer_name}' "
+                f"({count_name}={num_groups}). Received: {argument} values {shown[:10]}"
             )
-    valid = tf.reduce_all(in_range) & tf.equal(tf.shape(sensitive)[0], batch_size)
-    return tf.cast(sensitive, tf.int32), _asserted(
+    valid = tf.reduce_all(in_range) & tf.equal(tf.shape(values)[0], batch_size)
+    return tf.cast(wide, tf.int32), _asserted(
         valid,
-        f"Layer {layer_name}: expected `sensitive` values in [0, {num_groups}) "
-        f"(num_groups={num_groups}), one per example (the inputs' batch size). Received "
+        f"Layer {layer_name}: expected `{argument}` values in [0, {bounds}) "
+        f"({count_name}={num_groups}), one per example (the inputs' batch size). Received "
         "other values or another batch size; run the model eagerly (e.g. "
         "`fit(..., run_eagerly=True)`) to see them",
     )

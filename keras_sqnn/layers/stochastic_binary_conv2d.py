@@ -15,15 +15,17 @@ class StochasticBinaryConv2D(StochasticBinaryMixin, keras.layers.Conv2D):
     """2D convolution whose outputs are binary samples ``T ~ Bernoulli(sigmoid(conv(x)))``.
 
     Takes every argument of ``keras.layers.Conv2D`` with the same default except
-    ``activation``, plus ``mi_estimator``, ``gamma``, ``num_groups``, ``inference``,
-    ``sampler`` and ``seed`` exactly as :class:`StochasticBinaryDense` documents them. For the
+    ``activation``, plus ``mi_estimator``, ``gamma``, ``num_groups``, ``condition_on``,
+    ``num_classes``, ``inference``, ``sampler`` and ``seed`` exactly as
+    :class:`StochasticBinaryDense` documents them. For the
     MI every output position and channel is one binary unit: the layer's code T has
     ``height * width * filters`` units, so the joint estimator uses its sampled form for
     all but tiny feature maps.
 
     Call arguments:
         inputs: a 4D tensor (``channels_last`` by default).
-        sensitive: ``(batch,)`` integer ids of S, or None.
+        sensitive: ``(batch,)`` integer ids of S (``(batch, k)`` for k attributes), or None.
+        labels: ``(batch,)`` class ids of Y, with ``condition_on="labels"``.
         training: Python bool.
 
     Example:
@@ -53,7 +55,9 @@ class StochasticBinaryConv2D(StochasticBinaryMixin, keras.layers.Conv2D):
         bias_constraint: Any = None,
         mi_estimator: Any = None,
         gamma: float = 0.0,
-        num_groups: int = 2,
+        num_groups: int | tuple[int, ...] = 2,
+        condition_on: str | None = None,
+        num_classes: int = 2,
         inference: str = "expectation",
         sampler: str = "tfp",
         seed: int | None = None,
@@ -82,6 +86,8 @@ class StochasticBinaryConv2D(StochasticBinaryMixin, keras.layers.Conv2D):
             mi_estimator=mi_estimator,
             gamma=gamma,
             num_groups=num_groups,
+            condition_on=condition_on,
+            num_classes=num_classes,
             inference=inference,
             sampler=sampler,
             seed=seed,

@@ -33,7 +33,18 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
         gamma: weight of the MI term; the model minimises ``task loss + gamma * MI``. For
             the paper's ``gamma * MI + (1 - gamma) * task loss`` compile with
             ``loss=keras_sqnn.losses.TradeoffLoss(task_loss, gamma)``.
-        num_groups: number of values of S (ids ``0 .. num_groups - 1``).
+        num_groups: number of values of S (ids ``0 .. num_groups - 1``), or a tuple
+            ``(g_1, ..., g_k)`` for k sensitive attributes at once: S is then ``(batch, k)``,
+            the MI is taken against their intersection (one mixed-radix id per row) and
+            evaluation also logs the MI with each attribute alone as ``<layer name>_mi_<i>``.
+        condition_on: None (default): the regularizer is ``I(T; S)``, independence of the
+            code from S (demographic parity of the representation). ``"labels"``: it is
+            ``I(T; S | Y) = I(T; (S, Y)) - I(T; Y)``, the information about S beyond what the
+            class Y explains (separation / equalized odds); the layer then also takes
+            ``labels`` (``SensitiveSequential`` passes its training targets).
+        num_classes: number of classes of Y with ``condition_on="labels"`` (ids
+            ``0 .. num_classes - 1``; floats holding whole numbers, e.g. 0.0 / 1.0 targets of
+            a binary cross-entropy, are taken as ids; one-hot labels are an error).
         inference: output at ``training=False``. ``"expectation"`` (default) returns theta:
             deterministic (so exported models serve reproducibly), the mean-field value the
             next layer saw on average in training, and it does not turn a near-uninformative
@@ -50,8 +61,10 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
 
     Call arguments:
         inputs: ``(batch, ..., input_dim)`` tensor.
-        sensitive: ``(batch,)`` integer ids of S, or None. Required in training when
-            ``mi_estimator`` is set; used at evaluation only to log the MI.
+        sensitive: ``(batch,)`` integer ids of S (``(batch, k)`` for k attributes), or None.
+            Required in training when ``mi_estimator`` is set; used at evaluation only to
+            log the MI.
+        labels: ``(batch,)`` class ids of Y, with ``condition_on="labels"``.
         training: Python bool.
 
     Bad inputs: ids of S outside ``[0, num_groups)``, of another batch size or of a float
@@ -91,7 +104,9 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
         quantization_config: Any = None,
         mi_estimator: Any = None,
         gamma: float = 0.0,
-        num_groups: int = 2,
+        num_groups: int | tuple[int, ...] = 2,
+        condition_on: str | None = None,
+        num_classes: int = 2,
         inference: str = "expectation",
         sampler: str = "tfp",
         seed: int | None = None,
@@ -117,6 +132,8 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
             mi_estimator=mi_estimator,
             gamma=gamma,
             num_groups=num_groups,
+            condition_on=condition_on,
+            num_classes=num_classes,
             inference=inference,
             sampler=sampler,
             seed=seed,

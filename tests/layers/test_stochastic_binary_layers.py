@@ -10,7 +10,16 @@ import tensorflow as tf
 from keras_sqnn import information
 from keras_sqnn.layers import StochasticBinaryConv2D, StochasticBinaryDense
 
-NEW_ARGUMENTS = {"mi_estimator", "gamma", "num_groups", "inference", "sampler", "seed"}
+NEW_ARGUMENTS = {
+    "mi_estimator",
+    "gamma",
+    "num_groups",
+    "condition_on",
+    "num_classes",
+    "inference",
+    "sampler",
+    "seed",
+}
 
 LAYERS = [
     pytest.param(StochasticBinaryDense, keras.layers.Dense, dict(units=6), (8, 5), id="dense"),
