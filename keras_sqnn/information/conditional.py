@@ -46,6 +46,8 @@ def mixed_radix_ids(columns: Tensor, radices: Sequence[int]) -> Tensor:
         [0, 1, 4, 5]
     """
     columns = ops.cast(ops.convert_to_tensor(columns), "int32")
+    if len(radices) == 1:
+        return columns[:, 0]
     ids = ops.zeros_like(columns[:, 0])
     for index in reversed(range(len(radices))):
         ids = ids * radices[index] + columns[:, index]
