@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from keras_sqnn.api_export import keras_sqnn_export
 from keras_sqnn.groups import checked_group_ids
+from keras_sqnn.layers.input_checks import check_finite
 
 FEATURES = "features"
 SENSITIVE = "sensitive"
@@ -198,6 +199,11 @@ class SensitiveSequential(keras.Model):
         labels = inputs.get(LABELS) if isinstance(inputs, dict) else None
         self._check_feature_shape(tuple(features.shape))
         x = features
+        if training and x.dtype.is_floating:
+            # One reduction per batch: a NaN or inf feature stops the step (before any weight
+            # changes) even where a layer would hide it from the regularized one.
+            with tf.control_dependencies([check_finite(x, layer_name=self.name)]):
+                x = tf.identity(x)
         for layer in self._layer_stack:
             arguments = {}
             if sensitive is not None and _takes_sensitive(layer):

@@ -144,3 +144,24 @@ def test_compile_warns_when_the_tradeoff_loss_and_a_layer_disagree_on_gamma():
         warnings.simplefilter("error")
         _model().compile("adam", TradeoffLoss("binary_crossentropy", gamma=0.5))
         _model().compile("adam", "binary_crossentropy")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_features_stop_fit_even_without_a_regularized_layer(value):
+    # A ReLU of -inf is 0: without the model's own check the bad row would train silently.
+    x, y, s = _data()
+    x[3, 2] = -value if value == np.inf else value
+    model = SensitiveSequential(
+        [
+            keras.Input((10,)),
+            keras.layers.Dense(4, activation="relu", kernel_initializer="ones"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("sgd", "binary_crossentropy")
+    model.build((None, 10))
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(Exception, match="not finite"):
+        model.fit({"features": x, "sensitive": s}, y, batch_size=32, verbose=0)
+    for old, new in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)

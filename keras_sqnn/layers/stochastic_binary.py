@@ -146,7 +146,11 @@ class StochasticBinaryMixin:
         name, batch = self.name, _batch_size(logits)
         radices = _radices(self.num_groups)
         columns, inputs_valid = check_group_ids(
-            sensitive, num_groups=self.num_groups, batch_size=batch, layer_name=name
+            sensitive,
+            num_groups=self.num_groups,
+            batch_size=batch,
+            layer_name=name,
+            integral_floats=True,
         )
         classes = None
         if self.condition_on == "labels":

@@ -61,7 +61,8 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
 
     Call arguments:
         inputs: ``(batch, ..., input_dim)`` tensor.
-        sensitive: ``(batch,)`` integer ids of S (``(batch, k)`` for k attributes), or None.
+        sensitive: ``(batch,)`` integer ids of S (``(batch, k)`` for k attributes), or None;
+            floats holding whole numbers are taken as ids, other floats are an error.
             Required in training when ``mi_estimator`` is set; used at evaluation only to
             log the MI.
         labels: ``(batch,)`` class ids of Y, with ``condition_on="labels"``.

@@ -180,10 +180,21 @@ def test_missing_sensitive_is_a_clear_error_everywhere():
         _functional().fit({"features": x}, y, verbose=0)
 
 
-def test_float_sensitive_is_rejected_by_the_layer():
+def test_fractional_float_sensitive_is_rejected_by_the_layer():
     x, s, y = _data()
-    with pytest.raises(TypeError, match="Received: sensitive with dtype=float32"):
-        _layer()(x, sensitive=s.astype("float32"), training=True)
+    # Whole-number floats are ids (the same MI as the integers); others are an error.
+    layer = _layer()
+    layer(x, sensitive=s, training=True)
+    from_integers = float(layer.losses[0])
+    layer(x, sensitive=s.astype("float32"), training=True)
+    assert float(layer.losses[0]) == pytest.approx(from_integers)
+    fractional = s.astype("float32")
+    fractional[2] = 0.5
+    with pytest.raises(ValueError, match=r"sensitive values \[0\.5\]"):
+        _layer()(x, sensitive=fractional, training=True)
+    graph = tf.function(lambda s: layer(x, sensitive=s, training=True))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="sensitive"):
+        graph(tf.constant(fractional))
     # SensitiveSequential checks NumPy S on the host: integral floats are cast to ids
     # (tests/test_sensitive_inputs.py: fractional ones are an error).
     history = _sequential().fit({"features": x, "sensitive": s.astype("float32")}, y, verbose=0)
