@@ -39,7 +39,8 @@ def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURE
     Example:
         >>> import keras
         >>> from keras_sqnn.layers import StochasticBinaryDense
-        >>> x = keras.Input((4,), name="features"); s = keras.Input((), dtype="int32")
+        >>> x = keras.Input((4,), name="features")
+        >>> s = keras.Input((), dtype="int32", name="sensitive")
         >>> y = keras.layers.Dense(1)(StochasticBinaryDense(3, mi_estimator="bernoulli")(
         ...     x, sensitive=s))
         >>> model = keras.Model({"features": x, "sensitive": s}, y)
