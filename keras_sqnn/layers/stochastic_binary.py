@@ -39,17 +39,18 @@ class StochasticBinaryMixin:
     def __init__(
         self,
         *args: Any,
+        mi_estimator: Any,
+        gamma: float,
+        num_groups: int | tuple[int, ...],
+        condition_on: str | None,
+        num_classes: int,
+        inference: str,
+        sampler: str,
+        seed: int | None,
         activation: Any = None,
-        mi_estimator: Any = None,
-        gamma: float = 0.0,
-        num_groups: int | tuple[int, ...] = 2,
-        condition_on: str | None = None,
-        num_classes: int = 2,
-        inference: str = "expectation",
-        sampler: str = "tfp",
-        seed: int | None = None,
         **kwargs: Any,
     ) -> None:
+        """Takes the new arguments by name (the layer's own signature gives their defaults)."""
         if activation is not None:
             raise ValueError(
                 "Stochastic binary layers have no `activation` argument: the units are "

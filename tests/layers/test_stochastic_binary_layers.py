@@ -203,8 +203,10 @@ def test_sensitive_errors_in_eager():
     x = _inputs((6, 3))
     with pytest.raises(ValueError, match="sensitive=None"):
         _mi_layer()(x, training=True)
-    with pytest.raises(TypeError, match="dtype=float32"):
-        _mi_layer()(x, sensitive=np.zeros(6, "float32"), training=True)
+    with pytest.raises(TypeError, match="dtype=string.*encode_groups"):
+        _mi_layer()(x, sensitive=np.array(["a", "b"] * 3), training=True)
+    with pytest.raises(ValueError, match=r"values \[0\.25\]"):
+        _mi_layer()(x, sensitive=np.full(6, 0.25, "float32"), training=True)
     with pytest.raises(ValueError, match=r"values \[2\]"):
         _mi_layer()(x, sensitive=np.array([0, 1, 2, 0, 1, 0]), training=True)
     with pytest.raises(ValueError, match=r"values \[-1\]"):
