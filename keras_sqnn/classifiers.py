@@ -27,6 +27,10 @@ class SQNNConfig:
         stochastic_position: index of the regularised stochastic layer among the hidden
             layers; -1 (default) is the last, the paper's penultimate-layer choice.
         batch_size, learning_rate, epochs: training settings (Adam).
+        condition_on: None (default) regularizes ``I(T; S)``, independence of the
+            representation from S (demographic parity); ``"labels"`` regularizes
+            ``I(T; S | Y)``, separation (equalized odds): the model passes its binary
+            training targets to the stochastic layer as Y.
     """
 
     gamma: float = 0.04
@@ -38,15 +42,28 @@ class SQNNConfig:
     batch_size: int = 225
     learning_rate: float = 1e-4
     epochs: int = 100
+    condition_on: str | None = None
 
     def replace(self, **changes: Any) -> SQNNConfig:
         return SQNNConfig(**{**asdict(self), **changes})
 
 
 def build_sqnn_classifier(
-    input_dim: int, config: SQNNConfig, *, num_groups: int = 2, seed: int | None = 0
+    input_dim: int,
+    config: SQNNConfig,
+    *,
+    num_groups: int | tuple[int, ...] = 2,
+    seed: int | None = 0,
 ) -> SensitiveSequential:
     """A compiled SQNN binary classifier for ``{"features", "sensitive"}`` inputs.
+
+    Args:
+        input_dim: number of features.
+        config: the hyper-parameters.
+        num_groups: the number of groups of S, or one count per column of S for several
+            attributes (``num_groups=(g_1, ..., g_k)``: S of shape ``(n, k)``, regularized
+            against the intersection; ``Dataset.group_counts`` gives it).
+        seed: seed of the initializers and of the stochastic layers' samples.
 
     Example:
         >>> model = build_sqnn_classifier(10, SQNNConfig(n_hidden=2, hidden_size=8))
@@ -69,6 +86,8 @@ def build_sqnn_classifier(
                     mi_estimator=config.estimator,
                     gamma=config.gamma,
                     num_groups=num_groups,
+                    condition_on=config.condition_on,
+                    num_classes=2,
                     kernel_initializer=kernel_initializer,
                     seed=None if seed is None else seed + 1000,
                     name="representation",

@@ -187,45 +187,137 @@ def check_both_classes(y_true: np.ndarray, name: str = "y_true") -> np.ndarray:
     return y_true
 
 
-def encode_groups(
-    sensitive_features: ArrayLike,
-    name: str = "sensitive_features",
-    *,
-    min_groups: int = 2,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Encode group labels (any hashable, sortable values) as integer codes.
+def sensitive_columns(
+    sensitive_features: Any, name: str = "sensitive_features"
+) -> list[np.ndarray]:
+    """The columns of a sensitive attribute: one for shape `(n,)` or `(n, 1)`, k for `(n, k)`.
+
+    Accepts 1-D array-likes, 2-D arrays and pandas DataFrames (one column per attribute).
 
     Args:
-        sensitive_features: array-like of group labels, one per example.
+        sensitive_features: one group label per example, or one row of k labels.
         name: argument name used in error messages.
-        min_groups: the fewest distinct groups accepted.
 
     Returns:
-        A tuple `(codes, groups)`: `codes[i]` is the index of example `i`'s group in
-        `groups`, the sorted distinct labels (as returned by `np.unique`).
+        The k non-empty 1-D columns, of equal length.
+
+    Example:
+        >>> [column.tolist() for column in sensitive_columns([[0, "a"], [1, "b"]])]
+        [['0', '1'], ['a', 'b']]
     """
+    if hasattr(sensitive_features, "columns") and hasattr(sensitive_features, "iloc"):
+        frame = sensitive_features
+        if frame.shape[1] == 0:
+            raise ValueError(
+                f"Expected `{name}` to have at least one column. Received: {name} with 0 columns"
+            )
+        columns = [frame.iloc[:, i].to_numpy() for i in range(frame.shape[1])]
+        return [check_1d(column, f"{name}[:, {i}]") for i, column in enumerate(columns)]
+    array = np.asarray(sensitive_features)
+    if array.ndim != 2 or array.shape[1] == 1:
+        return [check_1d(array, name)]
+    if array.shape[1] == 0 or array.shape[0] == 0:
+        raise ValueError(
+            f"Expected `{name}` of shape (n,) or (n, k) with n, k > 0. "
+            f"Received: {name} with shape {array.shape}"
+        )
+    return [array[:, i] for i in range(array.shape[1])]
+
+
+def _encode_column(values: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and sorted distinct labels of one column of group labels."""
     import pandas as pd  # Imported here: `import keras_sqnn` does not need pandas.
 
-    array = check_1d(sensitive_features, name)
-    missing = np.asarray(pd.isna(array), dtype=bool)
+    missing = np.asarray(pd.isna(values), dtype=bool)
     if missing.any():
         raise ValueError(
             f"Expected `{name}` to have no missing values. "
             f"Received: {name} with {int(missing.sum())} missing values (NaN or None)"
         )
     try:
-        groups, codes = np.unique(array, return_inverse=True)
+        groups, codes = np.unique(values, return_inverse=True)
     except TypeError as error:
         raise ValueError(
             f"Expected `{name}` to hold mutually comparable group labels. "
-            f"Received: {name} with values {_summary(array)}"
+            f"Received: {name} with values {_summary(values)}"
         ) from error
+    return codes.reshape(-1).astype(np.int64), groups
+
+
+def intersection_codes(
+    column_codes: list[np.ndarray], column_sizes: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the observed combinations of several columns of codes, in lexicographic order.
+
+    Args:
+        column_codes: k 1-D arrays of codes, column i in `[0, column_sizes[i])`.
+        column_sizes: the number of values of each column.
+
+    Returns:
+        `(codes, combinations)`: one code per example in `[0, m)`, and the `(m, k)` array
+        of the m observed combinations of column codes, sorted (first column first); empty
+        combinations get no code.
+    """
+    combined = np.zeros_like(column_codes[0], dtype=np.int64)
+    for codes, size in zip(column_codes, column_sizes, strict=True):
+        combined = combined * size + codes  # first column most significant: sorted tuples
+    observed, codes = np.unique(combined, return_inverse=True)
+    digits = np.empty((observed.size, len(column_codes)), dtype=np.int64)
+    rest = observed
+    for i in reversed(range(len(column_codes))):
+        rest, digits[:, i] = np.divmod(rest, column_sizes[i])
+    return codes.reshape(-1).astype(np.int64), digits
+
+
+def encode_groups(
+    sensitive_features: Any,
+    name: str = "sensitive_features",
+    *,
+    min_groups: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode group labels (any hashable, sortable values) as integer codes.
+
+    With several columns (shape `(n, k)` or a k-column DataFrame), the groups are the
+    observed intersections: one group per combination of the k labels that occurs, labelled
+    by the tuple of labels (a combination with no example is no group).
+
+    Args:
+        sensitive_features: array-like of group labels, one per example (shape `(n,)`),
+            or one row of k labels per example.
+        name: argument name used in error messages.
+        min_groups: the fewest distinct groups accepted.
+
+    Returns:
+        A tuple `(codes, groups)`: `codes[i]` is the index of example `i`'s group in
+        `groups`, the sorted distinct labels (as returned by `np.unique`; tuples of Python
+        scalars for several columns).
+
+    Example:
+        >>> codes, groups = encode_groups([[1, "b"], [0, "a"], [1, "b"]])
+        >>> codes.tolist(), groups.tolist()
+        ([1, 0, 1], [('0', 'a'), ('1', 'b')])
+    """
+    columns = sensitive_columns(sensitive_features, name)
+    if len(columns) == 1:
+        codes, groups = _encode_column(columns[0], name)
+    else:
+        check_same_length(**{f"{name}[:, {i}]": column for i, column in enumerate(columns)})
+        encoded = [_encode_column(column, f"{name}[:, {i}]") for i, column in enumerate(columns)]
+        codes, digits = intersection_codes(
+            [column_codes for column_codes, _ in encoded],
+            [labels.size for _, labels in encoded],
+        )
+        groups = np.empty(digits.shape[0], dtype=object)
+        groups[:] = [
+            tuple(as_python(labels[d]) for (_, labels), d in zip(encoded, row, strict=True))
+            for row in digits
+        ]
     if groups.size < min_groups:
         raise ValueError(
             f"Expected `{name}` to contain at least {min_groups} groups. "
             f"Received: {name} with {groups.size} group(s) {_summary(groups)}"
         )
-    return codes.reshape(-1).astype(np.int64), groups
+    return codes, groups
 
 
 def group_index(groups: np.ndarray, label: Any, name: str) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from keras_sqnn.datasets._dataset import Dataset, tabular_dataset
+from keras_sqnn.datasets._dataset import Dataset, sensitive_ids, tabular_dataset
 from keras_sqnn.datasets.sources import CachedFile, FileSpec, PackageFile, resolve
 
 _UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/"
@@ -75,6 +76,9 @@ CATEGORICAL = [
     "native-country",
 ]
 GROUP_NAMES = ["Female", "Male"]
+RACE_NAMES = ["Amer-Indian-Eskimo", "Asian-Pac-Islander", "Black", "Other", "White"]
+SENSITIVE_ATTRIBUTES = {"sex": GROUP_NAMES, "race": RACE_NAMES}
+"""The sensitive attributes `fetch_adult(sensitive=...)` offers, with their groups in id order."""
 
 
 def read_adult_file(path: str | os.PathLike[str], *, test: bool) -> pd.DataFrame:
@@ -114,6 +118,7 @@ def fetch_adult(
     as_frame: bool = True,
     include_sensitive: bool = False,
     download_if_missing: bool = True,
+    sensitive: str | Sequence[str] = "sex",
 ) -> Dataset:
     """Load the UCI Adult dataset: label income > 50K, sensitive attribute sex.
 
@@ -130,6 +135,17 @@ def fetch_adult(
       continuous: age, fnlwgt, education-num, capital-gain, capital-loss,
       hours-per-week; categorical: the others.
 
+    Several sensitive attributes: `sensitive=("sex", "race")` makes `s` of shape `(n, 2)`
+    (a DataFrame with columns sex and race when `as_frame`), column i holding the ids of
+    attribute i, `group_counts == (2, 5)` (the `num_groups` of a layer regularized against
+    the intersection), and `group_names` the names of the 10 intersections in mixed-radix
+    id order (`"Female & Amer-Indian-Eskimo"`, `"Male & Amer-Indian-Eskimo"`, ...). The
+    attributes offered are `SENSITIVE_ATTRIBUTES`: sex (0 Female, 1 Male) and race
+    (0 Amer-Indian-Eskimo: 470 rows, 1 Asian-Pac-Islander: 1,519, 2 Black: 4,685,
+    3 Other: 406, 4 White: 41,762); a one-name `sensitive`, e.g. `"race"`, makes that
+    attribute the single column `s`. The sensitive columns leave the features unless
+    `include_sensitive=True`.
+
     Features are returned raw; encode them with `TabularPreprocessor` fitted on training
     rows (`train_test_arrays(ds)` does it for the official split).
 
@@ -139,8 +155,10 @@ def fetch_adult(
     Args:
         data_home: cache dir; default `$KERAS_HOME/datasets` or `~/.keras/datasets`.
         as_frame: return `X` as a DataFrame and `y`, `s` as Series; else NumPy arrays.
-        include_sensitive: keep the `sex` column in `X`.
+        include_sensitive: keep the sensitive columns (`sex` by default) in `X`.
         download_if_missing: download from UCI when no copy is on disk.
+        sensitive: the sensitive attribute, or a sequence of them for an `s` with one
+            column each; names from `SENSITIVE_ATTRIBUTES`.
 
     Returns:
         A `Dataset` with 48,842 rows and `is_test` set.
@@ -149,6 +167,9 @@ def fetch_adult(
     >>> ds = fetch_adult()
     >>> ds.X.shape, int(ds.is_test.sum()), ds.group_names
     ((48842, 13), 16281, ['Female', 'Male'])
+    >>> both = fetch_adult(sensitive=("sex", "race"))
+    >>> both.X.shape, list(both.s.columns), both.group_counts, both.n_groups
+    ((48842, 12), ['sex', 'race'], (2, 5), 10)
 
     References:
         Kohavi, R. (1996). Scaling up the accuracy of naive-Bayes classifiers: a
@@ -163,16 +184,19 @@ def fetch_adult(
     frame = pd.concat([train, test], ignore_index=True)
     is_test = np.arange(len(frame)) >= len(train)
     y = (frame["income"] == ">50K").to_numpy()
-    s = _sex_codes(frame["sex"])
-    drop = ["income"] if include_sensitive else ["income", "sex"]
+    _sex_codes(frame["sex"])  # a clear error for a sex other than Female or Male
+    sensitive_name, s, group_names = sensitive_ids(frame, sensitive, SENSITIVE_ATTRIBUTES, "Adult")
+    drop = ["income"]
+    if not include_sensitive:
+        drop += [sensitive] if isinstance(sensitive, str) else list(sensitive)
     categorical = [c for c in CATEGORICAL if c not in drop]
     return tabular_dataset(
         name="adult",
         frame=frame[[c for c in COLUMNS if c not in drop]],
         y=y,
         s=s,
-        sensitive_name="sex",
-        group_names=list(GROUP_NAMES),
+        sensitive_name=sensitive_name,
+        group_names=group_names,
         target_names=["<=50K", ">50K"],
         categorical=categorical,
         continuous=list(CONTINUOUS),

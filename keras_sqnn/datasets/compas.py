@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from keras_sqnn.datasets._dataset import Dataset, tabular_dataset
+from keras_sqnn.datasets._dataset import Dataset, sensitive_ids, tabular_dataset
 from keras_sqnn.datasets.sources import CachedFile, FileSpec, PackageFile, resolve
 
 _SHA256 = "c451db85908b2f7fef1d83203bedf6b71ecda0d5af468d82ae62178f91d0cc7d"
@@ -32,6 +33,12 @@ COMPAS_FILE = FileSpec(
 CONTINUOUS = ["age", "juv_fel_count", "juv_misd_count", "juv_other_count", "priors_count"]
 CATEGORICAL = ["sex", "age_cat", "race", "c_charge_degree"]
 GROUP_NAMES = ["African-American", "Caucasian"]
+SENSITIVE_ATTRIBUTES = {
+    "race": GROUP_NAMES,
+    "sex": ["Female", "Male"],
+    "age_cat": ["Less than 25", "25 - 45", "Greater than 45"],
+}
+"""The sensitive attributes `fetch_compas(sensitive=...)` offers, with their groups in id order."""
 
 
 def read_compas_file(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -84,6 +91,7 @@ def fetch_compas(
     as_frame: bool = True,
     include_sensitive: bool = False,
     download_if_missing: bool = True,
+    sensitive: str | Sequence[str] = "race",
 ) -> Dataset:
     """Load COMPAS: label two-year recidivism, sensitive attribute race (binary).
 
@@ -100,6 +108,16 @@ def fetch_compas(
       dates, the free-text charge description and the columns about the outcome.
       Continuous: age and the four counts; categorical: the others. No value is missing.
 
+    Several sensitive attributes: `sensitive=("race", "sex")` makes `s` of shape `(n, 2)`
+    (a DataFrame with columns race and sex when `as_frame`), column i holding the ids of
+    attribute i, `group_counts == (2, 2)`, and `group_names` the names of the
+    intersections in mixed-radix id order (`"African-American & Female"`, ...). The
+    attributes offered are `SENSITIVE_ATTRIBUTES`: race (0 African-American, 1 Caucasian),
+    sex (0 Female: 1,031 rows, 1 Male: 4,247) and age_cat (0 Less than 25, 1 25 - 45,
+    2 Greater than 45); a one-name `sensitive`, e.g. `"sex"`, makes that attribute the
+    single column `s`. The rows are the same 5,278 whatever `sensitive` is, and the
+    sensitive columns leave the features unless `include_sensitive=True`.
+
     Features are returned raw; encode them with `TabularPreprocessor` fitted on a training
     fold (see `nested_folds` and `train_test_arrays`).
 
@@ -110,8 +128,10 @@ def fetch_compas(
     Args:
         data_home: cache dir; default `$KERAS_HOME/datasets` or `~/.keras/datasets`.
         as_frame: return `X` as a DataFrame and `y`, `s` as Series; else NumPy arrays.
-        include_sensitive: keep the `race` column in `X`.
+        include_sensitive: keep the sensitive columns (`race` by default) in `X`.
         download_if_missing: download from ProPublica's repository when no copy is on disk.
+        sensitive: the sensitive attribute, or a sequence of them for an `s` with one
+            column each; names from `SENSITIVE_ATTRIBUTES`.
 
     Returns:
         A `Dataset` with 5,278 rows.
@@ -120,6 +140,9 @@ def fetch_compas(
     >>> ds = fetch_compas()
     >>> ds.X.shape, ds.group_names
     ((5278, 8), ['African-American', 'Caucasian'])
+    >>> both = fetch_compas(sensitive=("race", "sex"), as_frame=False)
+    >>> both.X.shape, both.s.shape, both.group_counts, both.group_names[:2]
+    ((5278, 7), (5278, 2), (2, 2), ['African-American & Female', 'Caucasian & Female'])
 
     References:
         Angwin, J., Larson, J., Mattu, S., Kirchner, L. (2016). Machine bias. ProPublica.
@@ -127,7 +150,7 @@ def fetch_compas(
     file = resolve(COMPAS_FILE, data_home, download_if_missing)
     frame = propublica_filter(read_compas_file(file.path))
     frame = frame[frame["race"].isin(GROUP_NAMES).to_numpy(dtype=bool)]
-    s = pd.Categorical(frame["race"], categories=GROUP_NAMES).codes
+    sensitive_name, s, group_names = sensitive_ids(frame, sensitive, SENSITIVE_ATTRIBUTES, "COMPAS")
     y = frame["two_year_recid"].to_numpy()
     if not np.isin(y, [0, 1]).all():
         raise ValueError(
@@ -135,14 +158,15 @@ def fetch_compas(
         )
     features = ["sex", "age", "age_cat", "race", *CONTINUOUS[1:], "c_charge_degree"]
     if not include_sensitive:
-        features.remove("race")
+        removed = {sensitive} if isinstance(sensitive, str) else set(sensitive)
+        features = [each for each in features if each not in removed]
     return tabular_dataset(
         name="compas",
         frame=frame[features],
         y=y,
         s=s,
-        sensitive_name="race",
-        group_names=list(GROUP_NAMES),
+        sensitive_name=sensitive_name,
+        group_names=group_names,
         target_names=["no recidivism", "recidivism"],
         categorical=[c for c in CATEGORICAL if c in features],
         continuous=list(CONTINUOUS),

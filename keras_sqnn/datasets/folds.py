@@ -30,12 +30,18 @@ class OuterFold:
 def strata(y: Any, s: Any) -> np.ndarray:
     """Return one stratum per `(y, s)` pair: `y * K + s` with `K = max(s) + 1`.
 
+    An `s` with several columns (shape `(n, k)`, a DataFrame of several attributes) is
+    first reduced to one id per combination of the columns, so the strata are the
+    `(y, intersection)` pairs.
+
     Example:
     >>> strata([0, 0, 1, 1], [0, 1, 0, 1]).tolist()
     [0, 1, 2, 3]
+    >>> strata([0, 0, 1, 1], [[0, 0], [0, 1], [0, 0], [1, 1]]).tolist()
+    [0, 2, 4, 7]
     """
     y_array = _check_codes(y, "y")
-    s_array = _check_codes(s, "s")
+    s_array = _intersection_ids(s)
     if y_array.shape != s_array.shape:
         raise ValueError(
             "Expected y and s to have the same length. "
@@ -57,7 +63,8 @@ def nested_folds(
 
     Args:
         y: labels, integers `>= 0`, shape `(n,)`.
-        s: sensitive groups, integers `>= 0`, shape `(n,)`.
+        s: sensitive groups, integers `>= 0`, shape `(n,)`, or `(n, k)` for several
+            attributes (stratified on their intersections).
         n_outer: number of outer folds (the paper: 3).
         n_inner: number of inner folds per outer training set (the paper: 3).
         seed: non-negative integer seed.
@@ -87,6 +94,18 @@ def nested_folds(
         ]
         folds.append(OuterFold(train=train, test=test, inner=pairs))
     return folds
+
+
+def _intersection_ids(s: Any) -> np.ndarray:
+    """Non-negative integer group ids, one per row; several columns become one mixed-radix id."""
+    array = np.asarray(s)
+    if array.ndim != 2:
+        return _check_codes(array, "s")
+    columns = [_check_codes(array[:, i], f"s[:, {i}]") for i in range(array.shape[1])]
+    ids = np.zeros(array.shape[0], dtype=np.int64)
+    for column in reversed(columns):
+        ids = ids * (int(column.max()) + 1) + column
+    return ids
 
 
 def _check_codes(values: Any, name: str) -> np.ndarray:

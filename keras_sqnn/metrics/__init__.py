@@ -5,8 +5,10 @@ the model-level calls are pure NumPy/scikit-learn functions. The package holds:
 
 - `auc`, `group_pairwise_accuracy_difference` (alias `gpa`), `pairwise_accuracy`,
   `area_under_discrimination_curve` (alias `audc`), `discrimination_curve`,
-  `tradeoff_distance`, `equal_tradeoff_line` (module `fairness`): accuracy, disparate
-  mistreatment, disparate impact over thresholds, and the paper's model-selection rule;
+  `tradeoff_distance`, `equal_tradeoff_line`, `worst_group_pair`,
+  `pairwise_accuracy_table` (module `fairness`): accuracy, disparate mistreatment,
+  disparate impact over thresholds, the paper's model-selection rule, and which pair of
+  groups (or of intersections of several attributes, S of shape `(n, k)`) is worst;
 - `representation_probe`, `adrg`, `RepresentationProbeResult` (module `probes`): how well
   a random forest recovers S (and Y) from a representation;
 - `evaluate_fairness`, `extract_representation`, `find_representation_layer` (module
@@ -34,7 +36,9 @@ from keras_sqnn.metrics.fairness import (
     gpa,
     group_pairwise_accuracy_difference,
     pairwise_accuracy,
+    pairwise_accuracy_table,
     tradeoff_distance,
+    worst_group_pair,
 )
 from keras_sqnn.metrics.information_estimates import (
     mixture_mutual_information,
@@ -68,9 +72,11 @@ __all__ = [
     "layer_probabilities",
     "mixture_mutual_information",
     "pairwise_accuracy",
+    "pairwise_accuracy_table",
     "plugin_entropy",
     "plugin_mutual_information",
     "representation_probe",
     "sample_codes",
     "tradeoff_distance",
+    "worst_group_pair",
 ]

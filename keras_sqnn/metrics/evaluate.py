@@ -11,6 +11,7 @@ from keras_sqnn.metrics.fairness import (
     area_under_discrimination_curve,
     auc,
     group_pairwise_accuracy_difference,
+    worst_group_pair,
 )
 from keras_sqnn.metrics.information_probe import model_inputs, stack_layer_inputs
 from keras_sqnn.metrics.probes import representation_probe
@@ -20,6 +21,7 @@ from keras_sqnn.validation import (
     check_same_length,
     check_scores,
     encode_groups,
+    sensitive_columns,
 )
 
 if TYPE_CHECKING:
@@ -195,7 +197,7 @@ def evaluate_fairness(
     random_state: int | None = ...,
     n_jobs: int | None = ...,
     as_frame: Literal[False] = ...,
-) -> dict[str, float | None]: ...
+) -> dict[str, Any]: ...
 
 
 @overload
@@ -228,7 +230,7 @@ def evaluate_fairness(
     random_state: int | None = 0,
     n_jobs: int | None = None,
     as_frame: bool = False,
-) -> dict[str, float | None] | pd.DataFrame:
+) -> dict[str, Any] | pd.DataFrame:
     """Accuracy and fairness of a Keras binary classifier and of its representation.
 
     Predicts scores with `model.predict` (a sigmoid output of shape `(n,)` or `(n, 1)`;
@@ -244,6 +246,15 @@ def evaluate_fairness(
       `representation_probe` of the representation layer's outputs, with a random
       forest of `n_estimators` trees.
 
+    With several sensitive attributes, `s` of shape `(n, k)` (a 2-D array or a k-column
+    DataFrame), `gpa`, `audc` and the probe are about the observed intersections of the
+    attributes (a combination without examples is no group), and the result also holds,
+    after `audc`:
+
+    - `gpa_<i>`, `audc_<i>` for each attribute i alone (column i of `s`);
+    - `worst_gpa_pair`, `worst_audc_pair`: the pair of intersections (tuples of the k
+      labels) behind `gpa` and `audc`, see `keras_sqnn.metrics.worst_group_pair`.
+
     The representation layer is `representation_layer` if given, else the last
     stochastically quantized layer found by `find_representation_layer`. When there is
     none, the probe is skipped and its five keys hold None.
@@ -255,8 +266,11 @@ def evaluate_fairness(
             `(x, s)` or `{"features": x, "sensitive": s}`. S inside `x` must group the
             examples as `s` does.
         y: binary labels in {0, 1}, shape `(n,)`.
-        s: sensitive attribute, shape `(n,)`, at least two groups (any labels for the
-            metrics; integer ids in `[0, num_groups)` where the model takes S as input).
+        s: sensitive attribute, shape `(n,)`, or `(n, k)` for k attributes; at least two
+            groups (any labels for the metrics; integer ids in `[0, num_groups)` where the
+            model takes S as input). Where the model's stochastic layers declare
+            `num_groups`, `s` needs one column per attribute (column i of integer ids in
+            `[0, g_i)` for `num_groups=(g_1, ..., g_k)`).
         representation_layer: the layer (or its name) whose outputs are probed; it must be
             a top-level layer of a functional, Sequential or SensitiveSequential model.
         n_estimators: trees of the probe forests (1000 in the paper).
@@ -267,8 +281,14 @@ def evaluate_fairness(
         as_frame: return a one-row `pandas.DataFrame` instead of a dict.
 
     Returns:
-        A dict from the metric names above to floats (None for skipped probe keys), or the
-        same as a one-row DataFrame.
+        A dict from the metric names above to floats (None for skipped probe keys; pairs
+        of groups for the `worst_*_pair` keys), or the same as a one-row DataFrame.
+
+    Raises:
+        ValueError: on invalid inputs, on `s` whose number of columns differs from the
+            attributes the model's layers declare or with ids out of their range, and when
+            GPA is undefined for the intersections or for one attribute alone (fewer than
+            two groups that hold both classes).
 
     Example:
 
@@ -301,12 +321,19 @@ def evaluate_fairness(
     inputs = model_inputs(model, x, s)
     scores = predict_scores(model, inputs)
     check_same_length(**{"model.predict(x)": scores, "y": labels})
-    result: dict[str, float | None] = {
+    result: dict[str, Any] = {
         "auc": auc(labels, scores),
         "accuracy": float(np.mean((scores >= threshold) == labels)),
         "gpa": group_pairwise_accuracy_difference(labels, scores, sensitive_features=s),
         "audc": area_under_discrimination_curve(labels, scores, sensitive_features=s),
     }
+    columns = sensitive_columns(s, "s")
+    if len(columns) > 1:
+        result.update(_per_attribute(labels, scores, columns))
+        for metric in ("gpa", "audc"):
+            result[f"worst_{metric}_pair"] = worst_group_pair(
+                labels, scores, sensitive_features=s, metric=metric
+            )
     result.update(dict.fromkeys(PROBE_KEYS))
 
     layer = representation_layer
@@ -330,6 +357,23 @@ def evaluate_fairness(
 
         return pd.DataFrame([result])
     return result
+
+
+def _per_attribute(
+    labels: np.ndarray, scores: np.ndarray, columns: list[np.ndarray]
+) -> dict[str, float]:
+    """`gpa_<i>` then `audc_<i>` of each column of S alone."""
+    figures: dict[str, float] = {}
+    for name, metric in (
+        ("gpa", group_pairwise_accuracy_difference),
+        ("audc", area_under_discrimination_curve),
+    ):
+        for i, column in enumerate(columns):
+            try:
+                figures[f"{name}_{i}"] = metric(labels, scores, sensitive_features=column)
+            except ValueError as error:
+                raise ValueError(f"Attribute {i} of `s` (column s[:, {i}]): {error}") from error
+    return figures
 
 
 __all__ = [

@@ -4,12 +4,20 @@ All metrics take `(y_true, y_score, *, sensitive_features)` like fairlearn's met
 `y_true` holds binary labels in {0, 1}, `y_score` real-valued scores (higher means "more
 positive") and `sensitive_features` one group label per example (any hashable, mutually
 comparable values such as ints or strings).
+
+Several sensitive attributes: `sensitive_features` of shape `(n, k)` (a 2-D array or a
+DataFrame with k columns) makes the groups the observed intersections of the k attributes
+(tuples of labels; a combination without examples is no group, so it never yields a NaN).
+With more than two groups GPA and AUDC measure the worst pair of groups;
+`worst_group_pair` names it and `pairwise_accuracy_table` lists every pair's GPA gap. The
+per-attribute figures are the same functions on one column at a time
+(`keras_sqnn.metrics.evaluate_fairness` reports both).
 """
 
 from __future__ import annotations
 
 from itertools import combinations
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -25,6 +33,9 @@ from keras_sqnn.validation import (
     encode_groups,
     group_index,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_NUM_THRESHOLDS = 100
 """Number of equispaced thresholds on [0, 1] used for AUDC, as in the paper."""
@@ -94,7 +105,8 @@ def pairwise_accuracy(
     Args:
         y_true: binary labels in {0, 1}, shape `(n,)`.
         y_score: finite scores, shape `(n,)`.
-        sensitive_features: group labels, shape `(n,)`.
+        sensitive_features: group labels, shape `(n,)`, or `(n, k)` for intersections
+            (then the groups are tuples of k labels).
         group_pos: the group whose positive examples are used.
         group_neg: the group whose negative examples are used.
 
@@ -136,6 +148,40 @@ def pairwise_accuracy(
     return value
 
 
+def _defined_pairs(
+    labels: np.ndarray, scores: np.ndarray, codes: np.ndarray, groups: np.ndarray
+) -> list[tuple[int, int, float, float]]:
+    """`(i, j, A_{i>j}, A_{j>i})` for every pair of groups that both hold both classes."""
+    counts = np.zeros((groups.size, 2), dtype=np.int64)
+    np.add.at(counts, (codes, labels), 1)
+    usable = np.flatnonzero((counts > 0).all(axis=1))
+    if usable.size < 2:
+        per_group = ", ".join(
+            f"{as_python(groups[k])!r}: {counts[k, 1]} positives/{counts[k, 0]} negatives"
+            for k in range(groups.size)
+        )
+        raise ValueError(
+            "Expected at least two groups in `sensitive_features` that each contain both "
+            f"classes of `y_true`, so that GPA is defined. Received: {per_group}"
+        )
+    pairs = []
+    for i, j in combinations(usable.tolist(), 2):
+        a_ij = _pairwise_accuracy_codes(labels, scores, codes, i, j)
+        a_ji = _pairwise_accuracy_codes(labels, scores, codes, j, i)
+        assert a_ij is not None and a_ji is not None
+        pairs.append((i, j, a_ij, a_ji))
+    return pairs
+
+
+def _encoded(
+    y_true: ArrayLike, y_score: ArrayLike, sensitive_features: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    labels, scores = _check_labels_and_scores(y_true, y_score)
+    codes, groups = encode_groups(sensitive_features)
+    check_same_length(y_true=labels, y_score=scores, sensitive_features=codes)
+    return labels, scores, codes, groups
+
+
 def group_pairwise_accuracy_difference(
     y_true: ArrayLike, y_score: ArrayLike, *, sensitive_features: ArrayLike
 ) -> float:
@@ -144,14 +190,18 @@ def group_pairwise_accuracy_difference(
     For two groups G0 and G1, GPA = |A_{G1>G0} - A_{G0>G1}|, where A_{Gi>Gj} is the
     `pairwise_accuracy` of positives of Gi against negatives of Gj (ties count one half).
     With K > 2 groups, GPA is the maximum of |A_{Gi>Gj} - A_{Gj>Gi}| over all pairs of
-    groups. A pair is defined only when both of its groups contain positive and negative
+    groups (`worst_group_pair` names that pair, `pairwise_accuracy_table` lists them all).
+    A pair is defined only when both of its groups contain positive and negative
     examples; pairs with a group lacking either class are skipped, and an error is raised
-    when no pair is defined. Runs in O(K^2 n log n) time. 0 is perfectly fair.
+    when no pair is defined. With several sensitive columns the groups are their observed
+    intersections (a combination without examples is no group). Runs in O(K^2 n log n)
+    time. 0 is perfectly fair.
 
     Args:
         y_true: binary labels in {0, 1}, shape `(n,)`.
         y_score: finite scores, shape `(n,)`.
-        sensitive_features: group labels, shape `(n,)`, with at least two groups.
+        sensitive_features: group labels, shape `(n,)`, or `(n, k)` (a 2-D array or a
+            k-column DataFrame) for the intersections of k attributes; at least two groups.
 
     Returns:
         GPA, a float in [0, 1].
@@ -169,28 +219,60 @@ def group_pairwise_accuracy_difference(
         - Cerrato, Köppel, Esposito and Kramer, "Invariant Representations with
           Stochastically Quantized Neural Networks", AAAI 2023, section "Metrics".
     """
-    labels, scores = _check_labels_and_scores(y_true, y_score)
-    codes, groups = encode_groups(sensitive_features)
-    check_same_length(y_true=labels, y_score=scores, sensitive_features=codes)
-    counts = np.zeros((groups.size, 2), dtype=np.int64)
-    np.add.at(counts, (codes, labels), 1)
-    usable = np.flatnonzero((counts > 0).all(axis=1))
-    if usable.size < 2:
-        per_group = ", ".join(
-            f"{as_python(groups[k])!r}: {counts[k, 1]} positives/{counts[k, 0]} negatives"
-            for k in range(groups.size)
+    pairs = _defined_pairs(*_encoded(y_true, y_score, sensitive_features))
+    return float(max(abs(a_ij - a_ji) for _, _, a_ij, a_ji in pairs))
+
+
+PAIR_TABLE_COLUMNS = ("group_a", "group_b", "n_a", "n_b", "accuracy_ab", "accuracy_ba", "gap")
+"""Columns of `pairwise_accuracy_table`, in order."""
+
+
+def pairwise_accuracy_table(
+    y_true: ArrayLike, y_score: ArrayLike, *, sensitive_features: ArrayLike
+) -> pd.DataFrame:
+    """Every pair of groups behind GPA, worst first: the per-group view of GPA.
+
+    One row per pair of groups that both contain both classes (the pairs GPA takes the
+    maximum over), with `group_a < group_b` in sorted order: their labels (tuples for the
+    intersections of several columns), sizes `n_a`, `n_b`, `accuracy_ab` = A_{a>b},
+    `accuracy_ba` = A_{b>a} and `gap` = |A_{a>b} - A_{b>a}|, sorted by decreasing gap (ties
+    keep the sorted pair order). The first row's gap is the GPA.
+
+    Args:
+        y_true: binary labels in {0, 1}, shape `(n,)`.
+        y_score: finite scores, shape `(n,)`.
+        sensitive_features: group labels, shape `(n,)` or `(n, k)` (intersections).
+
+    Returns:
+        A DataFrame with the columns `PAIR_TABLE_COLUMNS`.
+
+    Example:
+
+    >>> table = pairwise_accuracy_table(
+    ...     [1, 0, 1, 0, 1, 0], [0.9, 0.4, 0.3, 0.5, 0.8, 0.2],
+    ...     sensitive_features=["a", "a", "b", "b", "c", "c"],
+    ... )
+    >>> table[["group_a", "group_b", "gap"]].values.tolist()
+    [['a', 'b', 1.0], ['a', 'c', 0.0], ['b', 'c', 0.0]]
+    """
+    import pandas as pd
+
+    labels, scores, codes, groups = _encoded(y_true, y_score, sensitive_features)
+    sizes = np.bincount(codes, minlength=groups.size)
+    rows = [
+        (
+            as_python(groups[i]),
+            as_python(groups[j]),
+            int(sizes[i]),
+            int(sizes[j]),
+            a_ij,
+            a_ji,
+            abs(a_ij - a_ji),
         )
-        raise ValueError(
-            "Expected at least two groups in `sensitive_features` that each contain both "
-            f"classes of `y_true`, so that GPA is defined. Received: {per_group}"
-        )
-    gaps = []
-    for i, j in combinations(usable.tolist(), 2):
-        a_ij = _pairwise_accuracy_codes(labels, scores, codes, i, j)
-        a_ji = _pairwise_accuracy_codes(labels, scores, codes, j, i)
-        assert a_ij is not None and a_ji is not None
-        gaps.append(abs(a_ij - a_ji))
-    return float(max(gaps))
+        for i, j, a_ij, a_ji in _defined_pairs(labels, scores, codes, groups)
+    ]
+    table = pd.DataFrame(rows, columns=list(PAIR_TABLE_COLUMNS))
+    return table.sort_values("gap", ascending=False, kind="stable").reset_index(drop=True)
 
 
 gpa = group_pairwise_accuracy_difference
@@ -230,7 +312,8 @@ def discrimination_curve(
     Args:
         y_true: binary labels in {0, 1}, shape `(n,)`.
         y_score: probabilities in [0, 1], shape `(n,)`.
-        sensitive_features: group labels, shape `(n,)`, with at least two groups.
+        sensitive_features: group labels, shape `(n,)`, or `(n, k)` for the observed
+            intersections of k attributes; at least two groups.
         thresholds: strictly increasing thresholds in [0, 1]; by default 100 equispaced
             values from 0 to 1 (`np.linspace(0, 1, 100)`), as in the paper.
 
@@ -254,13 +337,21 @@ def discrimination_curve(
     codes, groups = encode_groups(sensitive_features)
     check_same_length(y_true=labels, y_score=scores, sensitive_features=codes)
     grid = _check_thresholds(thresholds, min_size=1)
-    rates = np.empty((groups.size, grid.size))
-    for k in range(groups.size):
+    rates = _selection_rates(scores, codes, groups.size, grid)
+    return grid, rates.max(axis=0) - rates.min(axis=0)
+
+
+def _selection_rates(
+    scores: np.ndarray, codes: np.ndarray, n_groups: int, grid: np.ndarray
+) -> np.ndarray:
+    """`(n_groups, len(grid))` rates P(score >= t | group) of non-empty groups."""
+    rates = np.empty((n_groups, grid.size))
+    for k in range(n_groups):
         group_scores = np.sort(scores[codes == k])
         # Number of scores >= t is the size minus the number of scores < t.
         n_selected = group_scores.size - np.searchsorted(group_scores, grid, side="left")
         rates[k] = n_selected / group_scores.size
-    return grid, rates.max(axis=0) - rates.min(axis=0)
+    return rates
 
 
 def area_under_discrimination_curve(
@@ -280,7 +371,8 @@ def area_under_discrimination_curve(
     Args:
         y_true: binary labels in {0, 1}, shape `(n,)`.
         y_score: probabilities in [0, 1], shape `(n,)`.
-        sensitive_features: group labels, shape `(n,)`, with at least two groups.
+        sensitive_features: group labels, shape `(n,)`, or `(n, k)` for the observed
+            intersections of k attributes; at least two groups.
         thresholds: at least two strictly increasing thresholds in [0, 1]; by default
             `np.linspace(0, 1, 100)`, as in the paper.
 
@@ -308,6 +400,67 @@ def area_under_discrimination_curve(
 
 
 audc = area_under_discrimination_curve
+
+WORST_PAIR_METRICS = ("gpa", "audc")
+"""Metrics whose worst pair of groups `worst_group_pair` finds."""
+
+
+def worst_group_pair(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    sensitive_features: ArrayLike,
+    metric: str = "gpa",
+    thresholds: ArrayLike | None = None,
+) -> tuple[object, object]:
+    """The pair of groups that makes GPA or AUDC unfair, with two groups or more.
+
+    - `metric="gpa"`: the pair whose gap |A_{a>b} - A_{b>a}| is the GPA (the first row of
+      `pairwise_accuracy_table`).
+    - `metric="audc"`: the pair of groups whose own AUDC, the area under
+      |P(y_hat=1 | a) - P(y_hat=1 | b)| over the thresholds, is largest. AUDC itself takes
+      the worst pair at each threshold, so with three groups or more it may exceed this
+      pair's area when different pairs are worst at different thresholds.
+
+    Ties go to the first pair in sorted order. With several sensitive columns the groups
+    are their observed intersections, and the pair holds two tuples of labels.
+
+    Args:
+        y_true: binary labels in {0, 1}, shape `(n,)`.
+        y_score: scores, shape `(n,)` (probabilities in [0, 1] for `"audc"`).
+        sensitive_features: group labels, shape `(n,)` or `(n, k)`.
+        metric: `"gpa"` or `"audc"`.
+        thresholds: the AUDC thresholds, as in `area_under_discrimination_curve`.
+
+    Returns:
+        `(group_a, group_b)`, with `group_a` before `group_b` in sorted order.
+
+    Example:
+
+    >>> worst_group_pair(
+    ...     [1, 0, 1, 0, 1, 0], [0.9, 0.4, 0.3, 0.5, 0.8, 0.2],
+    ...     sensitive_features=[[0, "x"], [0, "x"], [1, "x"], [1, "x"], [1, "y"], [1, "y"]],
+    ... )
+    (('0', 'x'), ('1', 'x'))
+    """
+    if metric not in WORST_PAIR_METRICS:
+        raise ValueError(
+            f"Expected `metric` to be one of {WORST_PAIR_METRICS}. Received: metric={metric!r}"
+        )
+    labels, scores, codes, groups = _encoded(y_true, y_score, sensitive_features)
+    if metric == "gpa":
+        pairs = _defined_pairs(labels, scores, codes, groups)
+        i, j, _, _ = max(pairs, key=lambda pair: abs(pair[2] - pair[3]))
+    else:
+        check_unit_interval(scores, "y_score")
+        grid = _check_thresholds(thresholds, min_size=2)
+        rates = _selection_rates(scores, codes, groups.size, grid)
+        areas = {
+            (a, b): float(np.trapezoid(np.abs(rates[a] - rates[b]), grid))
+            for a, b in combinations(range(groups.size), 2)
+        }
+        i, j = max(areas, key=areas.__getitem__)
+    return as_python(groups[i]), as_python(groups[j])
 
 
 def _check_unit_values(values: ArrayLike, name: str) -> np.ndarray:
@@ -391,6 +544,8 @@ def equal_tradeoff_line(
 
 __all__ = [
     "DEFAULT_NUM_THRESHOLDS",
+    "PAIR_TABLE_COLUMNS",
+    "WORST_PAIR_METRICS",
     "area_under_discrimination_curve",
     "audc",
     "auc",
@@ -399,5 +554,7 @@ __all__ = [
     "gpa",
     "group_pairwise_accuracy_difference",
     "pairwise_accuracy",
+    "pairwise_accuracy_table",
     "tradeoff_distance",
+    "worst_group_pair",
 ]

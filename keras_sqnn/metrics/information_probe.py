@@ -55,7 +55,13 @@ from keras_sqnn.metrics.information_estimates import (
     sum_unit_mutual_information,
 )
 from keras_sqnn.models import SENSITIVE, SensitiveSequential, split_inputs
-from keras_sqnn.validation import check_1d, check_positive_int, check_same_length
+from keras_sqnn.validation import (
+    check_positive_int,
+    check_same_length,
+    encode_groups,
+    intersection_codes,
+    sensitive_columns,
+)
 
 DEFAULT_N_SAMPLES = 10
 """Codes sampled per example by :func:`information_report`."""
@@ -78,7 +84,11 @@ REPORT_COLUMNS = (
     "entropy_s",
     "entropy_y",
 )
-"""Columns of the DataFrame returned by :func:`information_report`, in order."""
+"""Columns of the DataFrame returned by :func:`information_report`, in order (for S with
+several columns, :func:`report_columns` adds the figures of each attribute)."""
+
+ATTRIBUTE_COLUMNS = ("mi_ts_counting", "mi_ts_mixture", "sum_unit_mi_ts", "entropy_s")
+"""Figures :func:`information_report` repeats per attribute, as ``<name>_<i>``."""
 
 
 def _probed_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -117,30 +127,71 @@ def _input_names(model: keras.Model) -> list[str] | None:
     return None
 
 
-def _num_groups(model: keras.Model) -> int | None:
-    """The smallest ``num_groups`` of the layers that check S (those with an MI estimator)."""
-    counts = [
-        layer.num_groups
+def _num_groups(model: keras.Model) -> int | tuple[int, ...] | None:
+    """The ``num_groups`` the layers that check S (those with an MI estimator) accept.
+
+    With one attribute, the smallest count; with several (``num_groups=(g_1, ..., g_k)``),
+    the smallest count of each column. None if no layer checks S.
+
+    Raises:
+        ValueError: if the layers declare different numbers of attributes.
+    """
+    declared = [
+        (layer.name, layer.num_groups)
         for layer in stochastic_layers(model)
         if getattr(layer, "mi_estimator", None) is not None
     ]
-    return min(counts) if counts else None
+    if not declared:
+        return None
+    widths = {1 if isinstance(count, int) else len(count) for _, count in declared}
+    if len(widths) > 1:
+        raise ValueError(
+            "Expected the stochastic layers of `model` to take S with the same number of "
+            "columns (attributes). Received: layers with num_groups "
+            f"{dict(declared)}"
+        )
+    counts = [count for _, count in declared]
+    if isinstance(counts[0], int):
+        return min(int(count) for count in counts)
+    return tuple(min(column) for column in zip(*counts, strict=True))
+
+
+def _check_declared_columns(model: keras.Model, s: ArrayLike) -> None:
+    """Check that ``s`` has as many columns as the model's layers have attributes.
+
+    For layers with several attributes (``num_groups=(g_1, ..., g_k)``) the ids of every
+    column must also lie in range, since the figures per attribute follow the columns.
+    """
+    num_groups = _num_groups(model)
+    if num_groups is None:
+        return
+    width = 1 if isinstance(num_groups, int) else len(num_groups)
+    columns = len(sensitive_columns(s, "s"))
+    if columns != width:
+        raise ValueError(
+            f"Expected `s` with {width} column(s), one per attribute of the model's stochastic "
+            f"layers (num_groups={num_groups}). Received: s with {columns} column(s) (shape "
+            f"{np.shape(s)}); for other groupings, evaluate the predictions with "
+            "keras_sqnn.metrics.gpa(y, model.predict(x), sensitive_features=...)"
+        )
+    if width > 1:
+        checked_group_ids(s, num_groups, argument="s")
 
 
 def _check_same_groups(carried: Any, s: ArrayLike, where: str) -> None:
     """Check that S inside ``x`` and the argument ``s`` split the examples the same way.
 
-    Labels may differ (ids in ``x``, names in ``s``); the partitions must be equal. Catches
-    y passed where s goes when both are binary.
+    Labels may differ (ids in ``x``, names in ``s``); the partitions must be equal (for
+    several columns, the partitions into intersections). Catches y passed where s goes
+    when both are binary.
     """
-    inside, given = check_1d(carried, where), check_1d(s, "s")
-    check_same_length(**{where: inside, "s": given})
-    _, inside_ids = np.unique(inside, return_inverse=True)
-    _, given_ids = np.unique(given, return_inverse=True)
-    inside_ids, given_ids = inside_ids.reshape(-1), given_ids.reshape(-1)
-    groups_inside, groups_given = inside_ids.max() + 1, given_ids.max() + 1
+    inside_ids, inside_groups = encode_groups(carried, where, min_groups=1)
+    given_ids, given_groups = encode_groups(s, "s", min_groups=1)
+    check_same_length(**{where: inside_ids, "s": given_ids})
+    groups_inside, groups_given = inside_groups.size, given_groups.size
     pairs = np.unique(inside_ids * groups_given + given_ids).size
     if not pairs == groups_inside == groups_given:
+        inside, given = np.asarray(carried), np.asarray(s)
         raise ValueError(
             f"Expected `s` to group the examples as {where} does (the arguments are x, y, s: "
             f"are y and s swapped?). Received: s with {groups_given} groups, e.g. "
@@ -164,12 +215,15 @@ def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
     * Any other model gets ``x`` as it is.
 
     When ``x`` holds S as well as ``s`` is given, both must split the examples into the
-    same groups (this catches y and s swapped when both are binary).
+    same groups (this catches y and s swapped when both are binary). Where the model's
+    stochastic layers take S, ``s`` must have one column per attribute they declare
+    (``(n,)`` for ``num_groups=K``, ``(n, k)`` with column i in ``[0, g_i)`` for
+    ``num_groups=(g_1, ..., g_k)``), else a clear error.
 
     Args:
         model: a Keras model.
         x: features, or the model's full inputs.
-        s: the sensitive attribute, ``(n,)``.
+        s: the sensitive attribute, ``(n,)``, or ``(n, k)`` for several attributes.
 
     Returns:
         What to pass to ``model.predict``.
@@ -181,6 +235,8 @@ def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
         >>> sorted(model_inputs(model, np.zeros((4, 2)), np.zeros(4, int)))
         ['features', 'sensitive']
     """
+    if s is not None:
+        _check_declared_columns(model, s)
     if isinstance(model, SensitiveSequential):
         features, carried = split_inputs(x)
         if carried is not None and s is not None:
@@ -329,6 +385,7 @@ def _information_row(
     theta: np.ndarray,
     s: tuple[np.ndarray, int],
     y: tuple[np.ndarray, int] | None,
+    attributes: list[tuple[np.ndarray, int]],
     n_samples: int,
     rng: np.random.Generator,
     max_exact_units: int,
@@ -352,6 +409,12 @@ def _information_row(
         return plugin_mutual_information_of_ids(ids, np.tile(labels[0], n_samples), labels[1])
 
     nan = float("nan")
+    per_attribute: dict[str, Any] = {}
+    for i, labels in enumerate(attributes):
+        per_attribute[f"mi_ts_counting_{i}"] = counting(labels)
+        per_attribute[f"mi_ts_mixture_{i}"] = mixture(labels)
+        per_attribute[f"sum_unit_mi_ts_{i}"] = sum_unit_mutual_information(theta, *labels)
+        per_attribute[f"entropy_s_{i}"] = entropy_of_ids(labels[0])
     return {
         "layer": name,
         "units": units,
@@ -366,6 +429,7 @@ def _information_row(
         "entropy_t": entropy_of_ids(ids),
         "entropy_s": entropy_of_ids(s[0]),
         "entropy_y": nan if y is None else entropy_of_ids(y[0]),
+        **per_attribute,
     }
 
 
@@ -397,9 +461,11 @@ def information_report(
         x: features (or the model's full inputs); for a functional model with a
             ``"sensitive"`` input the features are enough (see :func:`model_inputs`).
         y: optional ``(n,)`` integer class labels (binary or multiclass).
-        s: ``(n,)`` integer ids of the sensitive attribute; keyword-only, so that a call
-            in the former order ``(model, x, s, y)`` raises a ``TypeError`` instead of
-            swapping S and Y.
+        s: ``(n,)`` integer ids of the sensitive attribute, or ``(n, k)`` (a 2-D array or a
+            k-column DataFrame) for k attributes; keyword-only, so that a call in the
+            former order ``(model, x, s, y)`` raises a ``TypeError`` instead of swapping S
+            and Y. Where the model's layers take S it needs one column per attribute they
+            declare.
         n_samples: codes sampled per example, >= 1.
         layers: layers (or names) to probe; by default every stochastic binary layer.
         batch_size: examples per forward pass.
@@ -415,7 +481,11 @@ def information_report(
         ``n * n_samples`` codes), ``mi_ts_mixture``/``mi_ty_mixture`` (mixture over the
         ``n`` examples), ``sum_unit_mi_ts`` (``sum_i I(T_i; S)``), ``entropy_t`` (plug-in
         ``H(T)`` of the codes), ``entropy_s`` and ``entropy_y`` (plug-in ``H(S)``,
-        ``H(Y)``). The Y columns are NaN when ``y`` is None.
+        ``H(Y)``). The Y columns are NaN when ``y`` is None. With k > 1 columns of S the
+        S columns are about their observed intersections (a combination without examples
+        is no group), and :func:`report_columns` adds ``mi_ts_counting_<i>``,
+        ``mi_ts_mixture_<i>``, ``sum_unit_mi_ts_<i>``, ``entropy_s_<i>`` for each
+        attribute i alone.
 
     Example:
         >>> from keras_sqnn.layers import StochasticBinaryDense
@@ -433,7 +503,8 @@ def information_report(
     max_exact_units = check_positive_int(max_exact_units, "max_exact_units", minimum=0)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     features = _feature_arrays(x)
-    s_labels = encode_labels(s, "s")
+    attributes = _attribute_labels(s)
+    s_labels = attributes[0] if len(attributes) == 1 else _intersection_labels(attributes)
     lengths = {f"x[{i}]" if len(features) > 1 else "x": a for i, a in enumerate(features)}
     lengths["s"] = s_labels[0]
     y_labels = None
@@ -459,6 +530,7 @@ def information_report(
             layer_probabilities(model, inputs, layer, batch_size=batch_size),
             s_labels,
             y_labels,
+            attributes if len(attributes) > 1 else [],
             n_samples,
             rng,
             max_exact_units,
@@ -466,14 +538,50 @@ def information_report(
         )
         for layer in chosen
     ]
-    return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+    return pd.DataFrame(rows, columns=report_columns(len(attributes)))
+
+
+def report_columns(num_attributes: int = 1) -> list[str]:
+    """The columns of :func:`information_report` for S with ``num_attributes`` columns.
+
+    :data:`REPORT_COLUMNS`, then for several attributes, per attribute i (column i of S
+    alone): ``mi_ts_counting_<i>``, ``mi_ts_mixture_<i>``, ``sum_unit_mi_ts_<i>`` and
+    ``entropy_s_<i>``.
+
+    Example:
+        >>> report_columns(2)[len(REPORT_COLUMNS):][:4]
+        ['mi_ts_counting_0', 'mi_ts_mixture_0', 'sum_unit_mi_ts_0', 'entropy_s_0']
+    """
+    columns = list(REPORT_COLUMNS)
+    if num_attributes > 1:
+        for i in range(num_attributes):
+            columns += [f"{name}_{i}" for name in ATTRIBUTE_COLUMNS]
+    return columns
+
+
+def _attribute_labels(s: ArrayLike) -> list[tuple[np.ndarray, int]]:
+    """Codes of each column of S (integer labels), with its number of labels."""
+    columns = sensitive_columns(s, "s")
+    if len(columns) == 1:
+        return [encode_labels(columns[0], "s")]
+    return [encode_labels(column, f"s[:, {i}]") for i, column in enumerate(columns)]
+
+
+def _intersection_labels(attributes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
+    """Codes of the observed intersections of several columns of S."""
+    codes, combinations = intersection_codes(
+        [codes for codes, _ in attributes], [count for _, count in attributes]
+    )
+    return codes, combinations.shape[0]
 
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "ATTRIBUTE_COLUMNS",
     "DEFAULT_N_SAMPLES",
     "REPORT_COLUMNS",
     "information_report",
     "layer_probabilities",
     "model_inputs",
+    "report_columns",
 ]
