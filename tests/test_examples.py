@@ -13,6 +13,7 @@ EXAMPLES = [
     ("functional_with_sensitive.py", ["--epochs", "1"]),
     ("tuner_search.py", ["--max-trials", "1", "--epochs", "1"]),
     ("export_and_serve.py", ["--epochs", "1"]),
+    ("conditional_and_intersectional.py", ["--epochs", "1"]),
 ]
 
 
