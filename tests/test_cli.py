@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from keras_sqnn import information
-from keras_sqnn.cli import information_summary, main
+from keras_sqnn.cli import main
 from keras_sqnn.datasets import TabularPreprocessor
 from keras_sqnn.experiments import summarize
+from keras_sqnn.experiments.main_job import information_summary
 from keras_sqnn.layers import StochasticBinaryDense
 from keras_sqnn.models import SensitiveSequential
 
