@@ -11,7 +11,7 @@ budget instead of the paper's 1e-4 over 100 epochs):
    intersection, and the metrics report the intersections, each attribute alone and the
    worst pair of intersections.
 
-.venv/bin/python examples/conditional_and_intersectional.py [--epochs 10]
+.venv/bin/python examples/conditional_and_intersectional.py [--epochs 10] [--gamma 0.5]
 """
 
 import argparse
@@ -75,14 +75,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gamma", type=float, help="trade-off (default: the paper's, tuned)")
     args = parser.parse_args()
+    budget = {"epochs": args.epochs, "learning_rate": 1e-3}
+    if args.gamma is not None:
+        budget["gamma"] = args.gamma
 
     compas = fetch_compas()
     fold = nested_folds(compas.y, compas.s, seed=args.seed)[0]
     arrays = train_test_arrays(compas, fold.train, fold.test)
-    config = PAPER_HYPERPARAMETERS[("compas", "bernoulli")].replace(
-        epochs=args.epochs, learning_rate=1e-3
-    )
+    config = PAPER_HYPERPARAMETERS[("compas", "bernoulli")].replace(**budget)
     print(f"COMPAS, S = race, first outer fold: {len(arrays.y_test)} test rows")
     for condition_on, label in ((None, "I(T; S)"), ("labels", "I(T; S | Y)")):
         scores = train(arrays, config.replace(condition_on=condition_on), 2, args.seed)
@@ -90,9 +92,7 @@ def main() -> None:
 
     adult = fetch_adult(sensitive=("sex", "race"))
     arrays = train_test_arrays(adult)  # the official split
-    config = PAPER_HYPERPARAMETERS[("adult", "bernoulli")].replace(
-        epochs=args.epochs, learning_rate=1e-3
-    )
+    config = PAPER_HYPERPARAMETERS[("adult", "bernoulli")].replace(**budget)
     print(
         f"\nAdult, S = {adult.sensitive_name}, num_groups={adult.group_counts}: "
         f"{len(arrays.y_test)} test rows"
