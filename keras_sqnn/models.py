@@ -53,7 +53,7 @@ def _features_shape(input_shape: Any) -> tuple[Any, ...]:
     return tuple(input_shape)
 
 
-def _with_checked_groups(inputs: Any, num_groups: int | None) -> Any:
+def _with_checked_groups(inputs: Any, num_groups: int | tuple[int, ...] | None) -> Any:
     """``inputs`` with NumPy / pandas group ids checked on the host (and floats cast).
 
     Tensors and datasets pass unchanged: the layers check those inside the step.
@@ -276,16 +276,19 @@ class SensitiveSequential(keras.Model):
                     logs.pop(tracker.name, None)
         return logs
 
-    def _num_groups(self) -> int | None:
-        """The smallest ``num_groups`` of the layers that take S (None if there are none)."""
+    def _num_groups(self) -> int | tuple[int, ...] | None:
+        """What the host checks S against: the smallest ``num_groups`` of the layers that take
+        S, or their common tuple for several attributes (None if there is nothing to check)."""
         counts = [
             layer.num_groups
             for layer in self._layer_stack
             if _takes_sensitive(layer) and getattr(layer, "mi_estimator", None) is not None
         ]
-        if not counts or not all(isinstance(count, int) for count in counts):
-            return None  # several attributes: the layers check their columns in the step
-        return min(counts)
+        if counts and all(isinstance(count, int) for count in counts):
+            return min(counts)
+        if counts and all(count == counts[0] for count in counts):
+            return counts[0]
+        return None  # layers that disagree check their own S in the step
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = _features_shape(input_shape)

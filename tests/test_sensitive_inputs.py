@@ -165,3 +165,20 @@ def test_non_finite_features_stop_fit_even_without_a_regularized_layer(value):
         model.fit({"features": x, "sensitive": s}, y, batch_size=32, verbose=0)
     for old, new in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(old, new)
+
+
+def test_several_attributes_are_checked_on_the_host_column_by_column():
+    x, y, _ = _data()
+    model = SensitiveSequential(
+        [
+            keras.Input((10,)),
+            StochasticBinaryDense(4, mi_estimator="bernoulli", gamma=0.5, num_groups=(2, 3)),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("sgd", "binary_crossentropy")
+    columns = np.stack([np.arange(32) % 2, np.arange(32) % 3], axis=1)
+    model.fit({"features": x, "sensitive": columns}, y, verbose=0)
+    columns[7, 1] = 3
+    with pytest.raises(ValueError, match=r"\[3\]"):
+        model.fit({"features": x, "sensitive": columns}, y, verbose=0)
