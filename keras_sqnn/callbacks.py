@@ -18,11 +18,8 @@ from keras_sqnn.metrics.information_estimates import (
     mixture_mutual_information,
     sample_codes,
 )
-from keras_sqnn.metrics.information_probe import (
-    DEFAULT_BATCH_SIZE,
-    layer_probabilities,
-    model_inputs,
-)
+from keras_sqnn.metrics.information_probe import layer_probabilities
+from keras_sqnn.metrics.model_inputs import DEFAULT_BATCH_SIZE, model_inputs
 from keras_sqnn.validation import (
     check_1d,
     check_binary_labels,

@@ -4,11 +4,13 @@ Metrics follow fairlearn's signature `f(y_true, y_score, *, sensitive_features)`
 the model-level calls are pure NumPy/scikit-learn functions. The package holds:
 
 - `auc`, `group_pairwise_accuracy_difference` (alias `gpa`), `pairwise_accuracy`,
-  `area_under_discrimination_curve` (alias `audc`), `discrimination_curve`,
-  `tradeoff_distance`, `equal_tradeoff_line`, `worst_group_pair`,
-  `pairwise_accuracy_table` (module `fairness`): accuracy, disparate mistreatment,
-  disparate impact over thresholds, the paper's model-selection rule, and which pair of
-  groups (or of intersections of several attributes, S of shape `(n, k)`) is worst;
+  `worst_group_pair`, `pairwise_accuracy_table` (module `fairness`): accuracy, disparate
+  mistreatment, and which pair of groups (or of intersections of several attributes, S of
+  shape `(n, k)`) is worst;
+- `area_under_discrimination_curve` (alias `audc`), `discrimination_curve`,
+  `DEFAULT_NUM_THRESHOLDS` (module `discrimination`): disparate impact over thresholds;
+- `tradeoff_distance`, `equal_tradeoff_line` (module `tradeoff`): the paper's
+  model-selection rule;
 - `representation_probe`, `adrg`, `RepresentationProbeResult` (module `probes`): how well
   a random forest recovers S (and Y) from a representation;
 - `evaluate_fairness`, `extract_representation`, `find_representation_layer` (module
@@ -18,26 +20,27 @@ the model-level calls are pure NumPy/scikit-learn functions. The package holds:
   codes about integer labels, in bits, from NumPy arrays;
 - `information_report`, `layer_probabilities`, `REPORT_COLUMNS` (module
   `information_probe`): per stochastic layer of a trained model, `I(T; S)`, `I(T; Y)` and
-  `H(T)` from repeated samples.
+  `H(T)` from repeated samples; the inputs it feeds the model (features and S, checked
+  against the layers' `num_groups`) come from module `model_inputs`.
 """
 
+from keras_sqnn.metrics.discrimination import (
+    DEFAULT_NUM_THRESHOLDS,
+    area_under_discrimination_curve,
+    audc,
+    discrimination_curve,
+)
 from keras_sqnn.metrics.evaluate import (
     evaluate_fairness,
     extract_representation,
     find_representation_layer,
 )
 from keras_sqnn.metrics.fairness import (
-    DEFAULT_NUM_THRESHOLDS,
-    area_under_discrimination_curve,
     auc,
-    audc,
-    discrimination_curve,
-    equal_tradeoff_line,
     gpa,
     group_pairwise_accuracy_difference,
     pairwise_accuracy,
     pairwise_accuracy_table,
-    tradeoff_distance,
     worst_group_pair,
 )
 from keras_sqnn.metrics.information_estimates import (
@@ -52,6 +55,7 @@ from keras_sqnn.metrics.information_probe import (
     layer_probabilities,
 )
 from keras_sqnn.metrics.probes import RepresentationProbeResult, adrg, representation_probe
+from keras_sqnn.metrics.tradeoff import equal_tradeoff_line, tradeoff_distance
 
 __all__ = [
     "DEFAULT_NUM_THRESHOLDS",

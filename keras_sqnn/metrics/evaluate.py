@@ -7,13 +7,9 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from keras_sqnn.metrics.fairness import (
-    area_under_discrimination_curve,
-    auc,
-    group_pairwise_accuracy_difference,
-    worst_group_pair,
-)
-from keras_sqnn.metrics.information_probe import model_inputs, stack_layer_inputs
+from keras_sqnn.metrics.discrimination import area_under_discrimination_curve
+from keras_sqnn.metrics.fairness import auc, group_pairwise_accuracy_difference, worst_group_pair
+from keras_sqnn.metrics.model_inputs import model_inputs, stack_layer_inputs
 from keras_sqnn.metrics.probes import representation_probe
 from keras_sqnn.models import SensitiveSequential, split_inputs
 from keras_sqnn.validation import (
@@ -236,7 +232,7 @@ def evaluate_fairness(
     Predicts scores with `model.predict` (a sigmoid output of shape `(n,)` or `(n, 1)`;
     any Keras binary classifier: functional, `keras.Sequential`, subclassed, and the
     package's `SensitiveSequential` and functional models with a `"sensitive"` input, which
-    get S from `s`, see `keras_sqnn.metrics.information_probe.model_inputs`) and computes:
+    get S from `s`, see `keras_sqnn.metrics.model_inputs.model_inputs`) and computes:
 
     - `auc`: ROC AUC of the scores for `y`;
     - `accuracy`: accuracy of the predictions `score >= threshold`;
