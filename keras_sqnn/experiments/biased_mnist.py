@@ -40,7 +40,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_sqnn.datasets._dataset import Dataset
+from keras_sqnn.datasets import Dataset
 from keras_sqnn.datasets.biased_mnist import (
     COLOUR_NAMES,
     assign_colours,
