@@ -229,15 +229,14 @@ class SensitiveSequential(keras.Model):
     def train_step(self, data: Any) -> Any:
         return super().train_step(self._with_labels(data))
 
-    def compile(self, *args: Any, **kwargs: Any) -> None:
-        """``keras.Model.compile``; warns when a ``TradeoffLoss`` and a layer disagree on gamma.
+    def _warn_on_two_gammas(self) -> None:
+        """Warn when a ``TradeoffLoss`` and a regularized layer disagree on gamma.
 
         The paper's objective ``gamma * MI + (1 - gamma) * task loss`` is a layer with
-        ``gamma`` and ``loss=TradeoffLoss(task_loss, gamma)`` with the same value.
+        ``gamma`` and ``loss=TradeoffLoss(task_loss, gamma)`` with the same value. (Checked
+        at ``fit``: overriding ``compile`` would stop Keras from recompiling a loaded model.)
         """
-        super().compile(*args, **kwargs)
-        loss = kwargs.get("loss", args[1] if len(args) > 1 else None)
-        loss_gamma = getattr(loss, "gamma", None)
+        loss_gamma = getattr(getattr(self, "loss", None), "gamma", None)
         if loss_gamma is None:
             return
         for layer in self._layer_stack:
@@ -247,12 +246,14 @@ class SensitiveSequential(keras.Model):
                     f"'{layer.name}' weights its MI with gamma={layer.gamma}: the objective is "
                     "not the paper's gamma * MI + (1 - gamma) * task loss. Give both the same "
                     "gamma.",
-                    stacklevel=2,
+                    stacklevel=3,
                 )
 
     def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
         """``keras.Model.fit``, with host-side checks of NumPy / pandas group ids first."""
+        self._warn_on_two_gammas()
         x = _with_checked_groups(x, self._num_groups())
+        y = self._checked_labels(y)
         validation = kwargs.get("validation_data")
         if isinstance(validation, (tuple, list)) and len(validation) >= 2:
             kwargs["validation_data"] = (
@@ -263,7 +264,21 @@ class SensitiveSequential(keras.Model):
 
     def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
         """``keras.Model.evaluate``, with host-side checks of NumPy / pandas group ids first."""
-        return super().evaluate(_with_checked_groups(x, self._num_groups()), y, *args, **kwargs)
+        x = _with_checked_groups(x, self._num_groups())
+        return super().evaluate(x, self._checked_labels(y), *args, **kwargs)
+
+    def _checked_labels(self, y: Any) -> Any:
+        """NumPy / pandas targets checked on the host when a layer conditions on them."""
+        classes = [
+            layer.num_classes
+            for layer in self._layer_stack
+            if getattr(layer, "condition_on", None) == "labels"
+        ]
+        if not classes or not (isinstance(y, (np.ndarray, list)) or hasattr(y, "to_numpy")):
+            return y
+        values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+        checked_group_ids(values, min(classes), argument="labels")
+        return y
 
     def test_step(self, data: Any) -> Any:
         logs = super().test_step(self._with_labels(data))
@@ -271,9 +286,11 @@ class SensitiveSequential(keras.Model):
         if split_inputs(inputs)[1] is None:
             # Without S no layer measured an MI: leave the trackers' zeros out of the logs.
             for layer in self._layer_stack:
-                tracker = getattr(layer, "mi_tracker", None)
-                if tracker is not None:
-                    logs.pop(tracker.name, None)
+                trackers = [getattr(layer, "mi_tracker", None)]
+                trackers += getattr(layer, "attribute_trackers", [])
+                for tracker in trackers:
+                    if tracker is not None:
+                        logs.pop(tracker.name, None)
         return logs
 
     def _num_groups(self) -> int | tuple[int, ...] | None:

@@ -131,19 +131,37 @@ def test_encode_groups_from_strings_booleans_and_categoricals():
     _model(num_groups=len(categories)).fit({"features": x, "sensitive": ids}, y, verbose=0)
 
 
-def test_compile_warns_when_the_tradeoff_loss_and_a_layer_disagree_on_gamma():
-    from keras_sqnn.losses import TradeoffLoss
-
-    with pytest.warns(UserWarning, match=r"gamma=0\.2, but layer 'sbd'.*gamma=0\.5"):
-        _model().compile("adam", TradeoffLoss("binary_crossentropy", gamma=0.2))
-    with pytest.warns(UserWarning, match="gamma=0.2"):
-        _model().compile(optimizer="adam", loss=TradeoffLoss("binary_crossentropy", gamma=0.2))
+def test_fit_warns_when_the_tradeoff_loss_and_a_layer_disagree_on_gamma():
     import warnings
 
+    from keras_sqnn.losses import TradeoffLoss
+
+    x, y, s = _data()
+    model = _model()
+    model.compile("adam", TradeoffLoss("binary_crossentropy", gamma=0.2))
+    with pytest.warns(UserWarning, match=r"gamma=0\.2, but layer 'sbd'.*gamma=0\.5"):
+        model.fit({"features": x, "sensitive": s}, y, verbose=0)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        _model().compile("adam", TradeoffLoss("binary_crossentropy", gamma=0.5))
-        _model().compile("adam", "binary_crossentropy")
+        warnings.simplefilter("error", UserWarning)
+        for loss in (TradeoffLoss("binary_crossentropy", gamma=0.5), "binary_crossentropy"):
+            model = _model()
+            model.compile("adam", loss)
+            model.fit({"features": x, "sensitive": s}, y, verbose=0)
+
+
+def test_a_saved_model_reloads_compiled_with_its_optimizer_state(tmp_path):
+    x, y, s = _data()
+    model = _model()
+    model.fit({"features": x, "sensitive": s}, y, batch_size=16, verbose=0)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert int(reloaded.optimizer.iterations) == 2
+    logs = reloaded.evaluate(
+        {"features": x, "sensitive": s}, y, batch_size=32, verbose=0, return_dict=True
+    )
+    assert np.isfinite(logs["loss"]) and "sbd_mi" in logs
+    reloaded.fit({"features": x, "sensitive": s}, y, batch_size=16, verbose=0)
+    assert int(reloaded.optimizer.iterations) == 4
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf])
@@ -182,3 +200,47 @@ def test_several_attributes_are_checked_on_the_host_column_by_column():
     columns[7, 1] = 3
     with pytest.raises(ValueError, match=r"\[3\]"):
         model.fit({"features": x, "sensitive": columns}, y, verbose=0)
+
+
+def test_several_attributes_log_their_mi_in_training_and_nothing_without_s():
+    x, y, _ = _data()
+    model = SensitiveSequential(
+        [
+            keras.Input((10,)),
+            StochasticBinaryDense(
+                4, mi_estimator="bernoulli", gamma=0.5, num_groups=(2, 3), name="sbd"
+            ),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("sgd", "binary_crossentropy")
+    columns = np.stack([np.arange(32) % 2, np.arange(32) % 3], axis=1)
+    history = model.fit({"features": x, "sensitive": columns}, y, batch_size=32, verbose=0)
+    # Two attributes of random features: the per-attribute MI of a batch is small, not 0.
+    assert history.history["sbd_mi_0"][0] > 0 and history.history["sbd_mi_1"][0] > 0
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert not any("_mi" in key for key in logs)
+
+
+def test_a_layer_conditioning_on_labels_predicts_from_s_without_labels():
+    x, y, s = _data()
+    model = SensitiveSequential(
+        [
+            keras.Input((10,)),
+            StochasticBinaryDense(
+                4, mi_estimator="bernoulli", gamma=0.5, condition_on="labels", name="sbd"
+            ),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("sgd", "binary_crossentropy")
+    model.fit({"features": x, "sensitive": s}, y, verbose=0)
+    assert model.predict({"features": x, "sensitive": s}, verbose=0).shape == (32, 1)
+    # Soft targets are not class ids: refused on the host, before any step.
+    with pytest.raises(ValueError, match=r"`labels`.*not integers"):
+        model.fit((x, s), np.full(32, 0.3), verbose=0)
+
+
+def test_a_numpy_integer_seed_is_accepted():
+    layer = StochasticBinaryDense(4, seed=np.int64(4))
+    assert layer.seed == 4 and type(layer.seed) is int

@@ -50,13 +50,14 @@ def check_group_ids(
             f"'{layer_name}'. Received: {argument} with dtype={values.dtype.name}. "
             "Encode groups as integers, e.g. with keras_sqnn.encode_groups(s)."
         )
-    if values.shape.rank == 1:
-        values = tf.reshape(values, (-1, 1))
+    if values.shape.rank == 1 or values.shape.rank is None:
+        # (A retraced step may see labels of unknown rank; the assertion checks the size.)
+        values = tf.reshape(values, (-1, len(radices)))
     if values.shape.rank != 2 or values.shape[-1] != len(radices):
         expected = "(batch,) or (batch, 1)" if len(radices) == 1 else f"(batch, {len(radices)})"
         raise ValueError(
             f"Expected `{argument}` of shape {expected} for layer '{layer_name}' "
-            f"({count_name}={num_groups}). Received: {argument} with shape={tuple(values.shape)}"
+            f"({count_name}={num_groups}). Received: {argument} with shape={values.shape}"
         )
     if isinstance(batch_size, int) and values.shape[0] not in (None, batch_size):
         raise ValueError(
@@ -73,13 +74,14 @@ def check_group_ids(
         if bad.size:
             shown = sorted({tuple(row) if len(radices) > 1 else row[0] for row in bad.tolist()})
             raise ValueError(
-                f"Expected `{argument}` values in [0, {bounds}) for layer '{layer_name}' "
+                f"Expected `{argument}` values in [0, {bounds}), as integer ids, for layer "
+                f"'{layer_name}' "
                 f"({count_name}={num_groups}). Received: {argument} values {shown[:10]}"
             )
     valid = tf.reduce_all(in_range) & tf.equal(tf.shape(values)[0], batch_size)
     return tf.cast(wide, tf.int32), _asserted(
         valid,
-        f"Layer {layer_name}: expected `{argument}` values in [0, {bounds}) "
+        f"Layer {layer_name}: expected `{argument}` values in [0, {bounds}), as integer ids "
         f"({count_name}={num_groups}), one per example (the inputs' batch size). Received "
         "other values or another batch size; run the model eagerly (e.g. "
         "`fit(..., run_eagerly=True)`) to see them",

@@ -74,8 +74,8 @@ class StochasticBinaryMixin:
         self.num_classes = int(num_classes)
         self.inference = inference
         self.sampler = sampler
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = None if seed is None else int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         # Named per layer so that two layers never overwrite each other's log entry.
         self.mi_tracker = None if mi_estimator is None else ScalarMean(name=f"{self.name}_mi")
         # With several attributes, evaluation also logs the MI with each one alone.
@@ -94,14 +94,23 @@ class StochasticBinaryMixin:
             codes = straight_through(theta, self.sample(theta))
             if self.mi_estimator is None:
                 return codes
-            mi, _, inputs_valid = self._mutual_information(logits, theta, codes, sensitive, labels)
+            mi, per_attribute, inputs_valid = self._mutual_information(
+                logits, theta, codes, sensitive, labels, per_attribute=bool(self.attribute_trackers)
+            )
             self.add_loss(self.gamma * mi)  # type: ignore[attr-defined]
             self.mi_tracker.update_state(mi)
+            for tracker, value in zip(self.attribute_trackers, per_attribute, strict=True):
+                tracker.update_state(tf.stop_gradient(value))  # logged, not optimised
             # The output waits for the input checks: in a graph a bad batch fails the step
             # before the optimizer changes any weight.
             with tf.control_dependencies([inputs_valid]):
                 return tf.identity(codes)
-        if sensitive is not None and self.mi_estimator is not None:
+        conditional_without_labels = self.condition_on == "labels" and labels is None
+        if (
+            sensitive is not None
+            and self.mi_estimator is not None
+            and not conditional_without_labels
+        ):
             # Logged, not optimised: `evaluate` reports the MI of the validation data.
             mi, per_attribute, _ = self._mutual_information(
                 logits, theta, self.sample(theta), sensitive, labels, per_attribute=True
@@ -140,6 +149,12 @@ class StochasticBinaryMixin:
         self._check_present(sensitive, labels)
         # Every output position and channel is a unit. The MI is in float32 whatever the
         # policy: in float16, theta = 1 - 1e-6 rounds to 1.
+        if None in logits.shape[1:]:
+            raise ValueError(
+                f"Layer '{self.name}' needs a static output shape (but the batch) for its MI "
+                f"term: every position and channel is a unit. Received: output shape "
+                f"{tuple(logits.shape)}"
+            )
         units = int(np.prod(logits.shape[1:]))
         logits = ops.reshape(ops.cast(logits, "float32"), (-1, units))
         theta = ops.sigmoid(logits) if theta.dtype != "float32" else ops.reshape(theta, (-1, units))
