@@ -9,5 +9,5 @@ for dataset in compas adult banks; do
   $SQNN compare --dataset "$dataset" --budget small --out "$OUT"
 done
 $SQNN sweep --dataset compas --budget small --out "$OUT"
-$SQNN biased-mnist --rho 0.99 0.995 --budget small --verbose 0 --out "$OUT"
+$SQNN biased-mnist --budget cpu --rho 0.99 0.995 --seeds 0 1 2 --out docs/results
 .venv/bin/python scripts/make_results.py "$OUT" docs/RESULTS.md
