@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_sqnn.validation import check_1d
+
 
 def encode_groups(values: Any) -> tuple[np.ndarray, list[Any]]:
     """Integer group ids ``0 .. K - 1`` for a sensitive attribute, and the K categories.
@@ -30,13 +32,7 @@ def encode_groups(values: Any) -> tuple[np.ndarray, list[Any]]:
         if values.isna().any():
             raise ValueError("Expected `values` without missing entries. Received: NaN or None")
         return values.cat.codes.to_numpy().astype("int32"), list(values.cat.categories)
-    array = np.asarray(values)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise ValueError(
-            f"Expected `values` of shape (n,) or (n, 1). Received: shape={array.shape}"
-        )
+    array = check_1d(values, "values")
     if array.dtype.kind == "f" and np.isnan(array).any():
         raise ValueError("Expected `values` without missing entries. Received: NaN")
     if array.dtype == object and any(value is None for value in array):

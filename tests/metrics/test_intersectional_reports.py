@@ -19,6 +19,7 @@ from keras_sqnn.metrics import (
 )
 from keras_sqnn.metrics.information_probe import report_columns
 from keras_sqnn.models import SensitiveSequential
+from tests.metrics.test_evaluate_fairness import numpy_forward
 
 N = 360
 N_ESTIMATORS = 10
@@ -62,16 +63,6 @@ def classifier(num_groups=RADICES, *, functional=False, mi_estimator="bernoulli"
     sensitive = keras.Input((width,), dtype="int32", name="sensitive")
     codes = stochastic(hidden(features), sensitive=sensitive)
     return keras.Model({"features": features, "sensitive": sensitive}, head(codes))
-
-
-def numpy_forward(model, x):
-    """Independent NumPy forward pass: (scores, threshold codes of layer "t")."""
-    kernel, bias = model.get_layer("hidden").get_weights()
-    t_kernel, t_bias = model.get_layer("t").get_weights()
-    h_kernel, h_bias = model.get_layer("head").get_weights()
-    hidden = np.maximum(x @ kernel + bias, 0.0)
-    codes = (1.0 / (1.0 + np.exp(-(hidden @ t_kernel + t_bias))) >= 0.5).astype("float32")
-    return 1.0 / (1.0 + np.exp(-(codes @ h_kernel + h_bias)))[:, 0], codes
 
 
 @pytest.fixture(scope="module")
