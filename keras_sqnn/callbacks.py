@@ -148,7 +148,7 @@ class InformationMonitor(keras.callbacks.Callback):
             A dict from the log keys to floats.
         """
         model = self.model
-        inputs = model_inputs(model, self.x, self.s)
+        inputs = model_inputs(model, self.x, self.s, self.y)
         rng = np.random.default_rng(None if self.seed is None else [self.seed, epoch])
         values: dict[str, float] = {}
         for layer in stochastic_layers(model):

@@ -314,7 +314,7 @@ def evaluate_fairness(
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"Expected `threshold` in [0, 1]. Received: threshold={threshold}")
 
-    inputs = model_inputs(model, x, s)
+    inputs = model_inputs(model, x, s, y)
     scores = predict_scores(model, inputs)
     check_same_length(**{"model.predict(x)": scores, "y": labels})
     result: dict[str, Any] = {

@@ -322,7 +322,7 @@ def information_report(
             )
     else:
         chosen = [_probed_layer(model, layer) for layer in layers]
-    inputs = model_inputs(model, x, s)
+    inputs = model_inputs(model, x, s, y)
     rng = np.random.default_rng(seed)
     rows = [
         _information_row(

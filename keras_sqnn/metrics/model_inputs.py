@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from keras_sqnn.groups import checked_group_ids
 from keras_sqnn.layers import stochastic_layers
-from keras_sqnn.models import SENSITIVE, SensitiveSequential, split_inputs
+from keras_sqnn.models import LABELS, SENSITIVE, SensitiveSequential, split_inputs
 from keras_sqnn.validation import check_same_length, encode_groups, sensitive_columns
 
 DEFAULT_BATCH_SIZE = 4096
@@ -110,7 +110,9 @@ def _check_same_groups(carried: Any, s: ArrayLike, where: str) -> None:
         )
 
 
-def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
+def model_inputs(
+    model: keras.Model, x: Any, s: ArrayLike | None = None, y: ArrayLike | None = None
+) -> Any:
     """The inputs ``model.predict`` needs, from features ``x`` and the sensitive attribute.
 
     * A :class:`~keras_sqnn.models.SensitiveSequential` gets the features alone (its
@@ -122,6 +124,8 @@ def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
       model's order) when the model has two inputs, and a dict ``x`` gets ``"sensitive"``
       added. The S fed to a model whose layers use it is checked on the host: integer ids in
       ``[0, num_groups)`` (integral floats are cast), else a clear error.
+    * A functional model with dict inputs that also has a ``"labels"`` input (its layers
+      condition on Y, ``condition_on="labels"``) gets ``y`` there, unless ``x`` holds it.
     * Any other model gets ``x`` as it is.
 
     When ``x`` holds S as well as ``s`` is given, both must split the examples into the
@@ -134,6 +138,7 @@ def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
         model: a Keras model.
         x: features, or the model's full inputs.
         s: the sensitive attribute, ``(n,)``, or ``(n, k)`` for several attributes.
+        y: the labels, for a model with a ``"labels"`` input.
 
     Returns:
         What to pass to ``model.predict``.
@@ -156,6 +161,17 @@ def model_inputs(model: keras.Model, x: Any, s: ArrayLike | None = None) -> Any:
     names = _input_names(model)
     if names is None or SENSITIVE not in names:
         return x
+    if LABELS in names and isinstance(model.input, dict):
+        if not (isinstance(x, dict) and LABELS in x):
+            if y is None:
+                raise ValueError(
+                    f"Expected `y` for a model whose inputs are {names} (its layers condition "
+                    "on the labels). Received: y=None"
+                )
+            if not isinstance(x, dict):
+                (features,) = (name for name in names if name not in (SENSITIVE, LABELS))
+                x = {features: x}
+            x = {**x, LABELS: np.asarray(y)}
     num_groups = _num_groups(model)
 
     def checked(values: Any, argument: str) -> Any:

@@ -201,3 +201,23 @@ def test_intersectional_errors_and_empty_intersections():
     theta = layer.probabilities(x).numpy()
     expected = reference.per_unit_mi_bits(theta, few[:, 0] + 2 * few[:, 1], 6).sum()
     assert float(layer.losses[0]) == pytest.approx(0.5 * expected, abs=1e-5)
+
+
+def test_fairness_tools_feed_y_to_a_functional_model_with_a_labels_input():
+    from keras_sqnn.metrics import evaluate_fairness, information_report
+
+    x, s, y = _batch(n=120)
+    y = (y > 0).astype("int32")  # binary, as the fairness metrics need
+    x_in = keras.Input((3,), name="features")
+    s_in = keras.Input((), dtype="int32", name="sensitive")
+    y_in = keras.Input((), dtype="int32", name="labels")
+    codes = _layer("bernoulli", condition_on="labels")(x_in, sensitive=s_in, labels=y_in)
+    out = keras.layers.Dense(1, activation="sigmoid")(codes)
+    model = keras.Model({"features": x_in, "sensitive": s_in, "labels": y_in}, out)
+    full = {"features": x, "sensitive": s, "labels": y}
+    report = evaluate_fairness(model, x, y, s)
+    # The same as passing the whole input dict by hand.
+    assert report["auc"] == pytest.approx(evaluate_fairness(model, full, y, s)["auc"])
+    assert len(information_report(model, x, y, s=s, n_samples=2)) == 1
+    with pytest.raises(ValueError, match="Expected `y`"):
+        information_report(model, x, s=s, n_samples=2)
