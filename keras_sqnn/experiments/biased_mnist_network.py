@@ -202,6 +202,10 @@ def build_mnist_classifier(
                 "mi_estimator": "bernoulli" if method == "binary_bernoulli" else "joint",
                 "gamma": gamma,
                 "num_groups": len(COLOUR_NAMES),
+                # Test images get binary codes as in training: the next block's
+                # BatchNormalization learnt its statistics on samples, not on theta (with
+                # "expectation" the network was at chance even on biased test images).
+                "inference": "sample",
                 "seed": seed + index,
             }
         h = _conv_block(h, filters, protocol, index, binary, colour)

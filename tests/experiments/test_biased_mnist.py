@@ -230,6 +230,8 @@ def test_sqnn_variants_swap_the_chosen_blocks(layer, binary):
     assert found == binary
     assert len(_layers(model, keras.layers.BatchNormalization)) == 4 - len(binary)
     assert all(model.get_layer(f"conv{i}").num_groups == 10 for i in binary)
+    # Binary codes at test time too: the next block's BatchNormalization saw samples.
+    assert all(model.get_layer(f"conv{i}").inference == "sample" for i in binary)
     assert model.output_shape == (None, 10)
 
 
