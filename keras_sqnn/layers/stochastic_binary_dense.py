@@ -49,7 +49,9 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
             deterministic (so exported models serve reproducibly), the mean-field value the
             next layer saw on average in training, and it does not turn a near-uninformative
             unit (theta = 0.5 +- eps depending on S) into a deterministic copy of S the way
-            ``"threshold"`` (``theta >= 0.5``) can. ``"sample"`` draws a fresh sample.
+            ``"threshold"`` (``theta >= 0.5``) can. ``"sample"`` draws a fresh sample: use it
+            when a ``BatchNormalization`` follows, whose moving statistics were learnt on
+            0/1 codes, not on theta.
         sampler: ``"tfp"`` (default) draws with ``tfp.distributions.Bernoulli`` and a stateless
             seed from the layer's seed generator: TensorFlow's stateless sampling, fast on
             GPU and TPU under XLA. ``"philox"`` draws raw Philox bits: the choice for XLA on
