@@ -78,7 +78,7 @@ class StochasticBinaryMixin:
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         # Named per layer so that two layers never overwrite each other's log entry.
         self.mi_tracker = None if mi_estimator is None else ScalarMean(name=f"{self.name}_mi")
-        # With several attributes, evaluation also logs the MI with each one alone.
+        # With several attributes, the logs also hold the MI with each one alone.
         self.attribute_trackers = (
             [ScalarMean(name=f"{self.name}_mi_{i}") for i in range(len(radices))]
             if mi_estimator is not None and len(radices) > 1
@@ -98,9 +98,7 @@ class StochasticBinaryMixin:
                 logits, theta, codes, sensitive, labels, per_attribute=bool(self.attribute_trackers)
             )
             self.add_loss(self.gamma * mi)  # type: ignore[attr-defined]
-            self.mi_tracker.update_state(mi)
-            for tracker, value in zip(self.attribute_trackers, per_attribute, strict=True):
-                tracker.update_state(tf.stop_gradient(value))  # logged, not optimised
+            self._log_information(mi, per_attribute)
             # The output waits for the input checks: in a graph a bad batch fails the step
             # before the optimizer changes any weight.
             with tf.control_dependencies([inputs_valid]):
@@ -115,14 +113,18 @@ class StochasticBinaryMixin:
             mi, per_attribute, _ = self._mutual_information(
                 logits, theta, self.sample(theta), sensitive, labels, per_attribute=True
             )
-            self.mi_tracker.update_state(mi)
-            for tracker, value in zip(self.attribute_trackers, per_attribute, strict=True):
-                tracker.update_state(value)
+            self._log_information(mi, per_attribute)
         if self.inference == "expectation":
             return theta
         if self.inference == "threshold":
             return ops.cast(theta >= 0.5, theta.dtype)
         return self.sample(theta)
+
+    def _log_information(self, mi: Any, per_attribute: list[Any]) -> None:
+        """Update ``<name>_mi`` and, for several attributes, ``<name>_mi_<i>``."""
+        self.mi_tracker.update_state(mi)
+        for tracker, value in zip(self.attribute_trackers, per_attribute, strict=True):
+            tracker.update_state(tf.stop_gradient(value))  # logged, not optimised
 
     def probabilities(self, inputs: Any) -> Any:
         """``theta = sigmoid(z)``: the Bernoulli parameters of the units for ``inputs``."""
