@@ -1,4 +1,4 @@
-"""Figures of the paper: accuracy/fairness trade-offs (Figures 2 and 4) and gamma sweeps (3).
+"""Figures of the paper: trade-offs (Figure 2), gamma sweeps (3), representation probes (4).
 
 Needs matplotlib (``pip install keras_sqnn[plots]``); imported lazily.
 """
@@ -35,7 +35,13 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 
 
 def tradeoff_figure(
-    summary: pd.DataFrame, path: str | Path, *, pairs: list[tuple[str, str, str]], title: str
+    summary: pd.DataFrame,
+    path: str | Path,
+    *,
+    pairs: list[tuple[str, str, str]],
+    title: str,
+    reference: str | None = None,
+    std_suffix: str | None = None,
 ) -> Path:
     """Scatter of AUC against fairness columns, with the equal-tradeoff line through the best.
 
@@ -45,6 +51,11 @@ def tradeoff_figure(
         pairs: ``(column, x label, kind)``; ``kind`` is ``"unfairness"`` (plotted as
             ``1 - value``) or ``"score"`` (plotted as is).
         title: figure title.
+        reference: a method drawn as a reference point (black cross, named
+            ``"<method> (reference)"``) and left out of the best point, e.g. the constant
+            predictor.
+        std_suffix: when given, ``<column><std_suffix>`` (``auc`` and each column of
+            ``pairs``) are the standard deviations drawn as error bars; NaN draws none.
 
     Each method has its own colour and marker, named once in a legend below the panels
     (methods often land on nearly the same point, where text labels would overprint).
@@ -54,10 +65,16 @@ def tradeoff_figure(
     plt = _pyplot()
     methods = list(dict.fromkeys(summary["method"]))
     colours = plt.get_cmap("tab10")
+    others = [method for method in methods if method != reference]
     styles = {
         method: {"color": colours(i % 10), "marker": MARKERS[i % len(MARKERS)]}
-        for i, method in enumerate(methods)
+        for i, method in enumerate(others)
     }
+    names = {method: method for method in others}
+    if reference in methods:
+        styles[reference] = {"color": "black", "marker": "x"}
+        names[reference] = f"{reference} (reference)"
+    candidates = (summary["method"] != reference).to_numpy()
     figure, axes = plt.subplots(
         1,
         len(pairs),
@@ -71,12 +88,26 @@ def tradeoff_figure(
         if kind == "unfairness":
             x = 1.0 - x
         y = summary["auc"].to_numpy(float)
+        if std_suffix is not None:
+            xerr = summary[f"{column}{std_suffix}"].to_numpy(float)
+            yerr = summary[f"auc{std_suffix}"].to_numpy(float)
         for method in methods:
             rows = (summary["method"] == method).to_numpy()
-            handles[method] = axis.scatter(
-                x[rows], y[rows], s=40, alpha=0.85, label=method, **styles[method]
+            if std_suffix is not None:
+                axis.errorbar(
+                    x[rows],
+                    y[rows],
+                    xerr=np.nan_to_num(xerr[rows]),
+                    yerr=np.nan_to_num(yerr[rows]),
+                    fmt="none",
+                    ecolor=styles[method]["color"],
+                    elinewidth=0.8,
+                    alpha=0.6,
+                )
+            handles[names[method]] = axis.scatter(
+                x[rows], y[rows], s=40, alpha=0.85, label=names[method], **styles[method]
             )
-        finite = np.isfinite(x) & np.isfinite(y)
+        finite = np.isfinite(x) & np.isfinite(y) & candidates
         if finite.any():
             distance = (1 - x[finite]) + (1 - y[finite])
             best = float(distance.min())
@@ -93,6 +124,78 @@ def tradeoff_figure(
         list(handles),
         loc="outside lower center",
         ncol=min(len(methods), 3),
+        fontsize=8,
+    )
+    figure.suptitle(title)
+    return _save(plt, figure, path)
+
+
+PROBE_BARS = (
+    ("probe_auc_s", "probe AUC for S"),
+    ("probe_auc_y", "probe AUC for Y"),
+    ("adrg", "ADRG"),
+)
+
+
+def probe_figure(
+    summary: pd.DataFrame, path: str | Path, *, title: str, std_suffix: str | None = "_std"
+) -> Path:
+    """Figure 4: a random-forest probe of each representation, as grouped bars per method.
+
+    Args:
+        summary: one row per method with ``method`` and the columns of :data:`PROBE_BARS`
+            (``probe_auc_s``, ``probe_auc_y``, ``adrg``); NaN where a method has no
+            representation (e.g. fairlearn's reductions), which is then marked "n/a".
+        path: PNG to write.
+        title: figure title.
+        std_suffix: ``<column><std_suffix>`` columns, when present, are drawn as error bars.
+
+    A probe AUC for S near 0.5 (the dashed line) means the representation hides S; the
+    probe AUC for Y should stay high; ADRG is the probe's demographic-parity gap.
+    """
+    plt = _pyplot()
+    methods = list(summary["method"])
+    width = 0.8 / len(PROBE_BARS)
+    positions = np.arange(len(methods), dtype=float)
+    figure, axis = plt.subplots(
+        figsize=(max(6.0, 1.0 * len(methods) + 2), 4.8), layout="constrained"
+    )
+    handles = []
+    for i, (column, label) in enumerate(PROBE_BARS):
+        values = summary[column].to_numpy(float)
+        error = None
+        if std_suffix is not None and f"{column}{std_suffix}" in summary:
+            error = np.nan_to_num(summary[f"{column}{std_suffix}"].to_numpy(float))
+        offset = (i - (len(PROBE_BARS) - 1) / 2) * width
+        handles.append(
+            axis.bar(
+                positions + offset,
+                np.nan_to_num(values),
+                width,
+                yerr=error,
+                capsize=2,
+                label=label,
+                color=plt.get_cmap("tab10")(i),
+            )
+        )
+    absent = summary[[column for column, _ in PROBE_BARS]].isna().all(axis=1).to_numpy()
+    for position in positions[absent]:
+        axis.text(position, 0.02, "n/a", ha="center", va="bottom", fontsize=9, color="gray")
+    (chance,) = axis.plot(
+        [-0.5, len(methods) - 0.5], [0.5, 0.5], "--", color="gray", linewidth=1, label="AUC 0.5"
+    )
+    axis.set_xlim(-0.5, len(methods) - 0.5)
+    axis.set_ylim(0.0, 1.05)
+    axis.set_xticks(positions, methods, rotation=30, ha="right")
+    axis.set_ylabel("probe AUC / ADRG")
+    axis.grid(alpha=0.3, axis="y")
+    note = " (n/a: no representation to probe)" if absent.any() else ""
+    axis.set_title(f"random forest on each representation{note}", fontsize=9)
+    figure.legend(
+        [*handles, chance],
+        [*(label for _, label in PROBE_BARS), "AUC 0.5"],
+        loc="outside lower center",
+        ncol=len(PROBE_BARS) + 1,
         fontsize=8,
     )
     figure.suptitle(title)
