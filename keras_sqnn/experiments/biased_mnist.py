@@ -51,6 +51,7 @@ from keras_sqnn.datasets.biased_mnist import (
 )
 from keras_sqnn.experiments.biased_mnist_network import (
     METHODS,
+    PAPER_METHODS,
     MnistProtocol,
     build_mnist_classifier,
     learning_rate_callback,
@@ -70,6 +71,13 @@ CSV_COLUMNS = (
     "biased_accuracy",
     "train_seconds",
 )
+ESTIMATOR_NAMES = {
+    "vanilla": "none",
+    "binary_bernoulli": "bernoulli",
+    "binary_mi": "joint",
+    "binary_bernoulli_conditional": "bernoulli_given_digit",
+}
+"""The ``estimator`` column of each method: the SQNNs' MI term."""
 # Random streams of the validation split; the dataset's own splits use streams 0, 1 and 2.
 _SPLIT_STREAM, _TRAIN_STREAM, _VALIDATION_STREAM = 3, 4, 5
 VALIDATION_RHO = 0.1
@@ -153,12 +161,18 @@ def training_data(rho: float, protocol: MnistProtocol, seed: int) -> tuple[Datas
     return fetch_biased_mnist(split="train", rho=rho, seed=seed, dtype="uint8"), None
 
 
-def tf_dataset(data: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> Any:
-    """Batches ``({"features": float32 pixels in 0..255, "sensitive": colour}, digit)``."""
+def tf_dataset(
+    data: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0, labels: bool = False
+) -> Any:
+    """Batches ``({"features": float32 pixels in 0..255, "sensitive": colour}, digit)``.
+
+    With ``labels=True`` the inputs also hold ``"labels"``: the digit, for a model whose
+    regularizer is conditioned on it.
+    """
     import tensorflow as tf
 
     images = tf.convert_to_tensor(np.asarray(data.X, dtype=np.uint8))
-    labels = tf.convert_to_tensor(np.asarray(data.y, dtype=np.int32))
+    targets = tf.convert_to_tensor(np.asarray(data.y, dtype=np.int32))
     colours = tf.convert_to_tensor(np.asarray(data.s, dtype=np.int32))
     order = tf.data.Dataset.range(len(data.y))
     if shuffle:
@@ -166,17 +180,22 @@ def tf_dataset(data: Dataset, batch_size: int, *, shuffle: bool = False, seed: i
 
     def gather(index: Any) -> Any:
         x = tf.cast(tf.gather(images, index), tf.float32)
-        return {"features": x, "sensitive": tf.gather(colours, index)}, tf.gather(labels, index)
+        digits = tf.gather(targets, index)
+        inputs = {"features": x, "sensitive": tf.gather(colours, index)}
+        if labels:
+            inputs["labels"] = digits
+        return inputs, digits
 
     return order.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
 
 
 def predict_digits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Predicted digits from the images alone (the colour input is optional at inference)."""
+    """Predicted digits from the images alone (colour and labels are optional at inference)."""
+    optional = {name: None for name in model.input if name != "features"}
     predictions = [
         keras.ops.convert_to_numpy(
             model(
-                {"features": np.asarray(images[i : i + batch_size], np.float32), "sensitive": None},
+                {"features": np.asarray(images[i : i + batch_size], np.float32), **optional},
                 training=False,
             )
         )
@@ -265,11 +284,14 @@ def train_and_test(
     if backup_dir is not None:
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
     started = time.perf_counter()
+    labels = "labels" in model.input
     model.fit(
-        tf_dataset(train, protocol.batch_size, shuffle=True, seed=seed),
+        tf_dataset(train, protocol.batch_size, shuffle=True, seed=seed, labels=labels),
         epochs=protocol.epochs,
         shuffle=False,  # the dataset shuffles itself
-        validation_data=None if validation is None else tf_dataset(validation, 1000),
+        validation_data=(
+            None if validation is None else tf_dataset(validation, 1000, labels=labels)
+        ),
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -279,9 +301,7 @@ def train_and_test(
         "rho": rho,
         "seed": seed,
         "layer": "none" if method == "vanilla" else layer,
-        "estimator": {"vanilla": "none", "binary_bernoulli": "bernoulli", "binary_mi": "joint"}[
-            method
-        ],
+        "estimator": ESTIMATOR_NAMES[method],
         "gamma": 0.0 if method == "vanilla" else gamma,
         "epochs": protocol.epochs,
         "train_images": len(train.y),
@@ -328,7 +348,7 @@ def append_row(path: str | os.PathLike[str], row: dict[str, Any], columns: Seque
 def run_biased_mnist(
     rhos: Sequence[float] = (0.99, 0.995),
     *,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = PAPER_METHODS,
     seeds: Sequence[int] = (0, 1, 2),
     budget: str = "cpu",
     gamma: float = 0.01,
@@ -349,7 +369,7 @@ def run_biased_mnist(
 
     Args:
         rhos: training colour correlations.
-        methods: in :data:`METHODS`.
+        methods: in :data:`METHODS` (default: the paper's, :data:`PAPER_METHODS`).
         seeds: one model per seed.
         budget: ``"cpu"`` or ``"paper"`` (:meth:`MnistProtocol.named`).
         gamma, layer: the SQNN's trade-off and binary blocks.
@@ -361,6 +381,9 @@ def run_biased_mnist(
     Returns:
         The rows written by this call.
     """
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown:  # before any model trains
+        raise ValueError(f"Expected `methods` in {METHODS}. Received: methods={list(methods)}")
     overrides = {} if epochs is None else {"epochs": epochs}
     protocol = MnistProtocol.named(budget, **overrides)
     out = Path(out)

@@ -19,7 +19,9 @@ from keras_sqnn.datasets.biased_mnist import (
 from keras_sqnn.layers import StochasticBinaryConv2D
 from keras_sqnn.losses import TradeoffLoss
 
-METHODS = ("vanilla", "binary_bernoulli", "binary_mi")
+PAPER_METHODS = ("vanilla", "binary_bernoulli", "binary_mi")
+"""The methods of the paper's Table 1."""
+METHODS = (*PAPER_METHODS, "binary_bernoulli_conditional")
 LAYERS = ("first", "last", "all")
 SCHEDULES = ("step", "cosine", "onecycle")
 
@@ -124,6 +126,7 @@ def _conv_block(
     index: int,
     binary: dict[str, Any] | None,
     colour: Any,
+    digits: Any,
 ) -> Any:
     regularizer = keras.regularizers.L2(protocol.weight_decay / 2)
     kernel_init = keras.initializers.VarianceScaling(
@@ -137,9 +140,10 @@ def _conv_block(
         "name": f"conv{index}",
     }
     if binary is not None:
-        return StochasticBinaryConv2D(filters, protocol.kernel_size, **common, **binary)(
-            h, sensitive=colour
-        )
+        layer = StochasticBinaryConv2D(filters, protocol.kernel_size, **common, **binary)
+        if binary.get("condition_on") == "labels":
+            return layer(h, sensitive=colour, labels=digits)
+        return layer(h, sensitive=colour)
     h = keras.layers.Conv2D(filters, protocol.kernel_size, **common)(h)
     h = keras.layers.BatchNormalization(
         momentum=0.9,
@@ -162,7 +166,10 @@ def build_mnist_classifier(
     """The compiled SimpleConvNet for ``method`` in :data:`METHODS`.
 
     Args:
-        method: ``"vanilla"``, ``"binary_bernoulli"`` or ``"binary_mi"`` (the joint MI).
+        method: ``"vanilla"``, ``"binary_bernoulli"``, ``"binary_mi"`` (the joint MI) or
+            ``"binary_bernoulli_conditional"`` (the per-unit MI conditioned on the digit,
+            ``I(T; colour | digit)``: the model has a third input, ``"labels"``, the digit,
+            fed in training only).
         protocol: network and optimiser; default ``MnistProtocol.named("cpu")``.
         gamma: the SQNN's trade-off (ignored by vanilla).
         layer: the blocks made stochastic binary, ``"first"``, ``"last"`` or ``"all"``.
@@ -186,6 +193,8 @@ def build_mnist_classifier(
     keras.utils.set_random_seed(seed)
     images = keras.Input((28, 28, 3), name="features")
     colour = keras.Input((), dtype="int32", name="sensitive", optional=True)
+    conditional = method == "binary_bernoulli_conditional"
+    digits = keras.Input((), dtype="int32", name="labels", optional=True) if conditional else None
     h = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="normalise")(images)
     if protocol.resolution == 14:
         h = keras.layers.AveragePooling2D(2, name="downsample")(h)
@@ -199,7 +208,7 @@ def build_mnist_classifier(
         binary = None
         if is_binary:
             binary = {
-                "mi_estimator": "bernoulli" if method == "binary_bernoulli" else "joint",
+                "mi_estimator": "joint" if method == "binary_mi" else "bernoulli",
                 "gamma": gamma,
                 "num_groups": len(COLOUR_NAMES),
                 # Test images get binary codes as in training: the next block's
@@ -208,7 +217,9 @@ def build_mnist_classifier(
                 "inference": "sample",
                 "seed": seed + index,
             }
-        h = _conv_block(h, filters, protocol, index, binary, colour)
+        if binary is not None and conditional:
+            binary.update(condition_on="labels", num_classes=10)
+        h = _conv_block(h, filters, protocol, index, binary, colour, digits)
         if protocol.pool and index < last:
             h = keras.layers.MaxPooling2D(2, name=f"pool{index}")(h)
     h = keras.layers.GlobalAveragePooling2D(name="gap")(h)
@@ -224,7 +235,10 @@ def build_mnist_classifier(
         bias_regularizer=regularizer,
         name="fc",
     )(h)
-    model = keras.Model({"features": images, "sensitive": colour}, out, name=method)
+    inputs = {"features": images, "sensitive": colour}
+    if conditional:
+        inputs["labels"] = digits
+    model = keras.Model(inputs, out, name=method)
     model.compile(
         keras.optimizers.Adam(protocol.learning_rate),
         TradeoffLoss(

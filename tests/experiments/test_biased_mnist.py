@@ -235,11 +235,40 @@ def test_sqnn_variants_swap_the_chosen_blocks(layer, binary):
     assert model.output_shape == (None, 10)
 
 
+def test_conditional_variant_regularizes_the_colour_given_the_digit():
+    model = build_mnist_classifier("binary_bernoulli_conditional", layer="last", gamma=0.5)
+    layer = model.get_layer("conv3")
+    assert (layer.condition_on, layer.num_classes) == ("labels", 10)
+    assert type(layer.mi_estimator).__name__ == "BernoulliMutualInformation"
+    assert set(model.input) == {"features", "sensitive", "labels"}
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 28, 28, 3)).astype("float32")
+    digits = np.arange(40, dtype="int32") % 10
+    colours = (digits + (np.arange(40) >= 20)) % 10  # two colours per digit
+
+    def total_loss(labels, training=True):
+        model({"features": images, "sensitive": colours, "labels": labels}, training=training)
+        return float(sum(keras.ops.convert_to_numpy(loss) for loss in model.losses))
+
+    def mi_loss(labels):  # model.losses also holds the weight decay, the same in both calls
+        return total_loss(labels) - total_loss(labels, training=False)
+
+    # The colour is a function of (digit, half): given the colour itself as the label, the
+    # conditional MI is exactly 0; given the digit, each digit has two colours, so the
+    # regularizer is positive unless the codes ignore the image (they do not at init).
+    assert mi_loss(colours.astype("int32")) == pytest.approx(0.0, abs=1e-6)
+    assert mi_loss(digits) > 1e-4
+    # Inference needs neither the colour nor the digit.
+    assert predict_digits(model, images[:3]).shape == (3,)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="method='lenet'"):
         build_mnist_classifier("lenet")
     with pytest.raises(ValueError, match="layer='middle'"):
         build_mnist_classifier("binary_mi", layer="middle")
+    with pytest.raises(ValueError, match="methods=\\['vanilla', 'rubi'\\]"):
+        run_biased_mnist([0.99], methods=["vanilla", "rubi"])
     with pytest.raises(ValueError, match="budget='huge'"):
         MnistProtocol.named("huge")
     with pytest.raises(ValueError, match="schedule"):
