@@ -1,0 +1,82 @@
+"""Biased-MNIST, --budget cpu: each SQNN at the setting chosen on the validation split.
+
+For each method, the selection runs (ρ = 0.99, seed 0, `--out
+docs/results/biased_mnist_selection`) are ranked by their last epoch's accuracy on the
+held-out training images recoloured at ρ = 0.1 (`val_unbiased_accuracy` in
+biased_mnist_curves.csv); only γ in [1e-3, 1] competes (γ = 0 is the control without a
+regularizer). The chosen (layer, γ) then runs at every (ρ, seed) into docs/results, a
+model at a time; a rerun skips finished models. The test images are never read to choose.
+The selection run itself (ρ = 0.99, seed 0) is the same command with the same seed, so its
+row and curve are copied into docs/results instead of being trained again.
+
+    .venv/bin/python scripts/biased_mnist_final.py binary_bernoulli binary_mi [--rho ...]
+"""
+
+import argparse
+import csv
+from pathlib import Path
+
+from keras_sqnn.experiments.biased_mnist import (
+    CSV_COLUMNS,
+    append_row,
+    read_rows,
+    run_biased_mnist,
+)
+
+SELECTION = Path("docs/results/biased_mnist_selection/biased_mnist_curves.csv")
+RESULTS = Path("docs/results")
+
+
+def _key(row: dict) -> tuple:
+    return (row["method"], float(row["rho"]), int(row["seed"]), row["layer"], float(row["gamma"]))
+
+
+def copy_selection_run(method: str, layer: str, gamma: float) -> None:
+    """Copy the chosen selection run's row and curve into docs/results (if not there)."""
+    done = {_key(row) for row in read_rows(RESULTS / "biased_mnist.csv")}
+    for name, columns in (("biased_mnist.csv", CSV_COLUMNS), ("biased_mnist_curves.csv", None)):
+        rows = read_rows(SELECTION.parent / name)
+        for row in rows:
+            if _key(row) == (method, 0.99, 0, layer, gamma) and _key(row) not in done:
+                append_row(RESULTS / name, row, columns or list(row))
+
+
+def chosen(method: str) -> tuple[str, float, float]:
+    """(layer, γ, validation accuracy) of the method's best finished selection run."""
+    with open(SELECTION, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["method"] == method and r["budget"] == "cpu"]
+    last: dict[tuple[str, float], tuple[int, float]] = {}
+    for row in rows:
+        key = (row["layer"], float(row["gamma"]))
+        epoch = int(row["epoch"])
+        if key not in last or epoch >= last[key][0]:
+            last[key] = (epoch, float(row["val_unbiased_accuracy"]))
+    finished = {k: v[1] for k, v in last.items() if v[0] == 20 and 1e-3 <= k[1] <= 1.0}
+    if not finished:
+        raise SystemExit(f"No finished selection run of {method} in {SELECTION}")
+    (layer, gamma), accuracy = max(finished.items(), key=lambda item: item[1])
+    return layer, gamma, accuracy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("methods", nargs="+")
+    parser.add_argument("--rho", type=float, nargs="+", default=[0.99, 0.995])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    for method in args.methods:
+        layer, gamma, accuracy = chosen(method)
+        print(f"[final] {method}: layer={layer} gamma={gamma} (validation {accuracy:.4f})")
+        copy_selection_run(method, layer, gamma)
+        run_biased_mnist(
+            args.rho,
+            methods=[method],
+            seeds=args.seeds,
+            gamma=gamma,
+            layer=layer,
+            out="docs/results",
+        )
+
+
+if __name__ == "__main__":
+    main()
