@@ -6,19 +6,31 @@ import math
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import keras
 import numpy as np
 
-from keras_sqnn.baselines.adversarial import build_adversarial_classifier
-from keras_sqnn.baselines.fairlearn_baselines import (
-    AdversarialFairnessClassifier,
-    ExponentiatedGradientClassifier,
+from keras_sqnn.classifiers import SQNNConfig
+from keras_sqnn.experiments.builders import (
+    SQNN_METHODS,
+    ConstantMethod,
+    KerasMethod,
+    build_method,
 )
-from keras_sqnn.baselines.vanilla import build_vanilla_classifier, layer_outputs
-from keras_sqnn.baselines.vfae import build_vfae
-from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier, representation_codes
 from keras_sqnn.experiments.paper import PAPER_HYPERPARAMETERS
 from keras_sqnn.validation import check_positive_int
+
+__all__ = [
+    "BUDGETS",
+    "DEFAULT_PARAMS",
+    "METHOD_NAMES",
+    "Budget",
+    "ConstantMethod",
+    "KerasMethod",
+    "Method",
+    "build_method",
+    "default_param",
+    "make_method",
+    "sqnn_config",
+]
 
 
 @runtime_checkable
@@ -76,6 +88,7 @@ BUDGETS = {
 METHOD_NAMES = (
     "binary_bernoulli",
     "binary_mi",
+    "binary_bernoulli_conditional",
     "vanilla",
     "adv_cls",
     "vfae",
@@ -83,7 +96,11 @@ METHOD_NAMES = (
     "fairlearn_eg_eo",
     "fairlearn_adv",
 )
-"""Names accepted by :func:`make_method` and ``compare``."""
+"""Names accepted by :func:`make_method` and ``compare``.
+
+``binary_bernoulli_conditional`` is BinaryBernoulli regularizing ``I(T; S | Y)``
+(``SQNNConfig(condition_on="labels")``, separation) instead of ``I(T; S)``.
+"""
 
 DEFAULT_PARAMS: dict[str, float] = {
     "vanilla": 0.0,
@@ -95,9 +112,8 @@ DEFAULT_PARAMS: dict[str, float] = {
 }
 """Default fairness parameter per method; the SQNNs default to their Table 2 gamma."""
 
-_ESTIMATORS = {"binary_bernoulli": "bernoulli", "binary_mi": "joint"}
 # Methods whose parameter is a trade-off or a bound in [0, 1]; the others take any value >= 0.
-_UNIT_INTERVAL = ("binary_bernoulli", "binary_mi", "adv_cls", "fairlearn_eg", "fairlearn_eg_eo")
+_UNIT_INTERVAL = (*SQNN_METHODS, "adv_cls", "fairlearn_eg", "fairlearn_eg_eo")
 
 
 def sqnn_config(dataset: str | None, estimator: str) -> SQNNConfig:
@@ -114,8 +130,8 @@ def default_param(name: str, dataset: str | None = None) -> float:
         (0.23, 0.01)
     """
     _check_name(name)
-    if name in _ESTIMATORS:
-        return sqnn_config(dataset, _ESTIMATORS[name]).gamma
+    if name in SQNN_METHODS:
+        return sqnn_config(dataset, SQNN_METHODS[name][0]).gamma
     return DEFAULT_PARAMS[name]
 
 
@@ -123,100 +139,6 @@ def _check_name(name: Any) -> str:
     if name not in METHOD_NAMES:
         raise ValueError(f"Expected a method name in {METHOD_NAMES}. Received: {name!r}")
     return str(name)
-
-
-class KerasMethod:
-    """A Keras model behind the :class:`Method` interface.
-
-    ``fit`` seeds Keras (``keras.utils.set_random_seed(seed)``), builds a fresh compiled
-    model with ``build(input_dim)`` and fits it on ``{"features": x, "sensitive": s}``.
-
-    Args:
-        name: method name.
-        param: fairness parameter.
-        build: ``build(input_dim) -> compiled keras.Model``.
-        epochs: training epochs.
-        batch_size: batch size.
-        needs_sensitive: whether prediction takes S too (VFAE).
-        representation: ``representation(model, x, s) -> array``.
-        param_name: what ``param`` is.
-        seed: the seed.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        param: float,
-        build: Any,
-        *,
-        epochs: int,
-        batch_size: int,
-        representation: Any,
-        needs_sensitive: bool = False,
-        param_name: str = "gamma",
-        seed: int = 0,
-    ) -> None:
-        self.name = name
-        self.param_name = param_name
-        self._param = float(param)
-        self.build = build
-        self.epochs = check_positive_int(epochs, "epochs")
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.needs_sensitive = needs_sensitive
-        self._representation = representation
-        self.seed = seed
-        self.model: Any = None
-        self.history: Any = None
-
-    @property
-    def param(self) -> float:
-        return self._param
-
-    def fit(self, x: np.ndarray, y: np.ndarray, s: np.ndarray) -> KerasMethod:
-        keras.utils.set_random_seed(self.seed)
-        self.model = self.build(int(x.shape[1]))
-        self.history = self.model.fit(
-            {"features": x, "sensitive": s},
-            y,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            shuffle=True,
-            verbose=0,
-        )
-        return self
-
-    def _inputs(self, x: np.ndarray, s: np.ndarray | None) -> Any:
-        if not self.needs_sensitive:
-            return x
-        if s is None:
-            raise ValueError(f"Method {self.name!r} needs `s` at prediction. Received: s=None")
-        return {"features": x, "sensitive": s}
-
-    def predict_proba(self, x: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
-        if self.model is None:
-            raise ValueError(f"Method {self.name!r} is not fitted yet: call `fit` first.")
-        scores = self.model.predict(self._inputs(x, s), batch_size=4096, verbose=0)
-        return np.asarray(scores, dtype=np.float64).reshape(len(x))
-
-    def representation(self, x: np.ndarray, s: np.ndarray | None = None) -> np.ndarray:
-        if self.model is None:
-            raise ValueError(f"Method {self.name!r} is not fitted yet: call `fit` first.")
-        return np.asarray(self._representation(self.model, x, s))
-
-
-def _encoder_output(model: Any, x: np.ndarray, s: Any) -> Any:
-    return keras.ops.convert_to_numpy(model.encode(x, training=False))
-
-
-def _vfae_sample(seed: int) -> Any:
-    def representation(model: Any, x: np.ndarray, s: Any) -> Any:
-        mean, log_var = (
-            keras.ops.convert_to_numpy(value) for value in model.encode(x, s, training=False)
-        )
-        noise = np.random.default_rng(seed).standard_normal(mean.shape)
-        return mean + np.exp(0.5 * log_var) * noise
-
-    return representation
 
 
 def make_method(
@@ -232,11 +154,12 @@ def make_method(
     """One method of the comparison, configured for a dataset and a training budget.
 
     Architectures: the SQNNs use the paper's Table 2 configuration of ``dataset`` (the
-    package defaults for other datasets); ``vanilla`` is the BinaryBernoulli network
-    without its stochastic layer; ``adv_cls`` and ``fairlearn_adv`` use the same hidden
-    layers as encoder / predictor and one hidden layer of that size in the adversary;
-    ``vfae`` uses latent codes and one hidden layer of that size. The paper does not report
-    its baselines' tuned hyper-parameters, so they train with the SQNNs' settings.
+    package defaults for other datasets; ``binary_bernoulli_conditional`` BinaryBernoulli's);
+    ``vanilla`` is the BinaryBernoulli network without its stochastic layer; ``adv_cls``
+    and ``fairlearn_adv`` use the same hidden layers as encoder / predictor and one hidden
+    layer of that size in the adversary; ``vfae`` uses latent codes and one hidden layer of
+    that size, and a classification weight of 100. The paper does not report its
+    baselines' tuned hyper-parameters, so they train with the SQNNs' settings.
 
     Budgets: ``"small"`` trains 20 epochs at batch size 128 with Adam at 1e-3;
     ``"paper"`` 100 epochs with Adam at 1e-4 and Table 2's batch sizes. ``epochs``
@@ -272,86 +195,32 @@ def make_method(
         raise ValueError(
             f"Expected the parameter of {name!r} to be {bound}. Received: param={param}"
         )
-    bernoulli = sqnn_config(dataset, "bernoulli")
-    batch_size = settings.batch_size or bernoulli.batch_size
-    hidden = (bernoulli.hidden_size,) * bernoulli.n_hidden
-    lr = settings.learning_rate
-
-    if name in _ESTIMATORS:
-        config = sqnn_config(dataset, _ESTIMATORS[name]).replace(
-            gamma=param,
-            learning_rate=lr,
-            epochs=epochs,
-            batch_size=settings.batch_size or sqnn_config(dataset, _ESTIMATORS[name]).batch_size,
-        )
-        return KerasMethod(
-            name,
-            param,
-            lambda d: build_sqnn_classifier(d, config, num_groups=num_groups, seed=seed),
-            epochs=epochs,
-            batch_size=config.batch_size,
-            representation=lambda model, x, s: representation_codes(model, x),
-            seed=seed,
-        )
-    if name == "vanilla":
-        if param != 0.0:
-            raise ValueError(f"The vanilla network has no fairness parameter. Received: {param}")
-        config = bernoulli.replace(learning_rate=lr, epochs=epochs)
-        return KerasMethod(
-            name,
-            0.0,
-            lambda d: build_vanilla_classifier(d, config, seed=seed),
-            epochs=epochs,
-            batch_size=batch_size,
-            representation=lambda model, x, s: layer_outputs(model, x),
-            seed=seed,
-        )
-    if name == "adv_cls":
-        return KerasMethod(
-            name,
-            param,
-            lambda d: build_adversarial_classifier(
-                d,
-                gamma=param,
-                encoder_units=hidden,
-                adversary_units=hidden[:1],
-                num_groups=num_groups,
-                learning_rate=lr,
-                seed=seed,
-            ),
-            epochs=epochs,
-            batch_size=batch_size,
-            representation=_encoder_output,
-            seed=seed,
-        )
-    if name == "vfae":
-        return KerasMethod(
-            name,
-            param,
-            lambda d: build_vfae(
-                d,
-                gamma=param,
-                latent_dim=bernoulli.hidden_size,
-                hidden_units=hidden[:1],
-                num_groups=num_groups,
-                learning_rate=lr,
-                seed=seed,
-            ),
-            epochs=epochs,
-            batch_size=batch_size,
-            representation=_vfae_sample(seed),
-            needs_sensitive=True,
-            seed=seed,
-        )
-    if name in ("fairlearn_eg", "fairlearn_eg_eo"):
-        constraint = "demographic_parity" if name == "fairlearn_eg" else "equalized_odds"
-        return ExponentiatedGradientClassifier(param, constraint=constraint, seed=seed)
-    return AdversarialFairnessClassifier(
-        param,
-        hidden_units=hidden,
-        adversary_units=hidden[:1],
+    if name == "vanilla" and param != 0.0:
+        raise ValueError(f"The vanilla network has no fairness parameter. Received: {param}")
+    config = sqnn_config(dataset, SQNN_METHODS[name][0] if name in SQNN_METHODS else "bernoulli")
+    batch_size = settings.batch_size or config.batch_size
+    sizes = {"n_hidden": config.n_hidden, "hidden_size": config.hidden_size}
+    layout = {"hybrid": config.hybrid, "stochastic_position": config.stochastic_position}
+    values: dict[str, Any]
+    if name in SQNN_METHODS:
+        values = {"gamma": param, **sizes, **layout}
+    elif name == "vanilla":
+        values = {**sizes, **layout}
+    elif name in ("adv_cls", "fairlearn_adv"):
+        values = {"gamma" if name == "adv_cls" else "alpha": param, **sizes}
+        values["adversary_size"] = config.hidden_size
+    elif name == "vfae":
+        values = {"gamma": param, "classification_weight": 100.0, "latent_dim": config.hidden_size}
+        values["hidden_size"] = config.hidden_size
+    else:
+        values = {"epsilon": param}
+    if name not in ("fairlearn_eg", "fairlearn_eg_eo"):
+        values["batch_size"] = batch_size
+    return build_method(
+        name,
+        values,
         epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=lr,
+        learning_rate=settings.learning_rate,
+        num_groups=num_groups,
         seed=seed,
     )
