@@ -8,10 +8,12 @@ The paper tunes each model with Bayesian optimisation over 3 internal folds, max
   binary, position of the stochastic layer, MI estimator. Learning rate and epochs are fixed.
 * :class:`FairnessTuner` is a ``keras_tuner.BayesianOptimization`` whose ``run_trial`` trains
   on every inner fold and returns the mean score as the objective ``fairness_score``
-  (direction ``max``). An existing search directory is never reloaded silently: pass
-  ``resume=True`` to continue it (finished trials are kept, an interrupted trial is run
-  again) or ``overwrite=True`` to start over; resuming a directory made for other data or
-  another space is refused.
+  (direction ``max``), with the mean ``auc``, ``gpa`` and ``audc`` as further metrics. It
+  tunes an :class:`SQNNHyperModel`, or any method of ``keras_sqnn.experiments`` through
+  ``keras_sqnn.experiments.method_search.MethodHyperModel``. An existing search directory is never
+  reloaded silently: pass ``resume=True`` to continue it (finished trials are kept, an
+  interrupted trial is run again) or ``overwrite=True`` to start over; resuming a
+  directory made for other data or another space is refused.
 * :func:`nested_search` runs the whole 3 x 3 protocol and returns one row per outer fold.
 
 Distributed search uses KerasTuner's own mode: start the same program once with
@@ -50,6 +52,13 @@ def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
     return {OBJECTIVE: auc + (1.0 - gpa) + (1.0 - audc), "auc": auc, "gpa": gpa, "audc": audc}
 
 
+def is_worker() -> bool:
+    """Whether this process is a worker of KerasTuner's distributed mode (not the chief)."""
+    return "KERASTUNER_ORACLE_IP" in os.environ and (
+        os.environ.get("KERASTUNER_TUNER_ID") != "chief"
+    )
+
+
 class SQNNHyperModel(kt.HyperModel):
     """The paper's search space for SQNN binary classifiers.
 
@@ -69,6 +78,8 @@ class SQNNHyperModel(kt.HyperModel):
         >>> config.estimator in ESTIMATORS
         True
     """
+
+    saves_models = True
 
     def __init__(
         self,
@@ -100,21 +111,25 @@ class SQNNHyperModel(kt.HyperModel):
         self.config_from(hp)
 
     def config_from(self, hp: kt.HyperParameters) -> SQNNConfig:
-        """Declare (on first use) and read the hyper-parameters as an :class:`SQNNConfig`."""
-        n_hidden = hp.Int("n_hidden", 1, 5, default=3)
-        position = hp.Int("stochastic_position", 0, 4, default=4)
-        return SQNNConfig(
-            gamma=hp.Float("gamma", 1e-3, 1.0, sampling="log", default=0.05),
-            estimator=hp.Choice("estimator", list(self.estimators)),
-            n_hidden=n_hidden,
-            hidden_size=hp.Int("hidden_size", 10, 50, default=30),
-            hybrid=hp.Boolean("hybrid", default=True),
-            # Positions past the last hidden layer mean the last one.
-            stochastic_position=min(position, n_hidden - 1),
-            batch_size=hp.Int("batch_size", 64, 256, default=128),
-            learning_rate=self.learning_rate,
-            epochs=self.epochs,
-        )
+        """Declare (on first use) and read the hyper-parameters as an :class:`SQNNConfig`.
+
+        The space is :func:`keras_sqnn.experiments.spaces.sqnn_space`, with the estimator a
+        choice among ``estimators``.
+        """
+        # Imported here: keras_sqnn.experiments imports this module.
+        from keras_sqnn.experiments.spaces import sqnn_space
+
+        values = sqnn_space(hp, estimators=self.estimators)
+        return SQNNConfig(**values, learning_rate=self.learning_rate, epochs=self.epochs)
+
+    def protocol(self) -> dict[str, Any]:
+        """The fixed settings of every trial, part of a stored search's fingerprint."""
+        return {
+            "epochs": self.epochs,
+            "learning_rate": self.learning_rate,
+            "estimators": list(self.estimators),
+            "seed": self.seed,
+        }
 
     def build(self, hp: kt.HyperParameters, input_dim: int | None = None) -> keras.Model:
         return build_sqnn_classifier(
@@ -140,20 +155,42 @@ class SQNNHyperModel(kt.HyperModel):
         kwargs.setdefault("epochs", self.epochs)
         return model.fit(*args, batch_size=self.config_from(hp).batch_size, **kwargs)
 
+    def fit_and_score(self, hp: kt.HyperParameters, fold: Any) -> tuple[keras.Model, dict]:
+        """Train on a fold's training rows; :func:`fairness_score` on its test rows."""
+        keras.utils.set_random_seed(self.seed)
+        model = self.build(hp, input_dim=fold.x_train.shape[1])
+        self.fit(
+            hp,
+            model,
+            {"features": fold.x_train, "sensitive": fold.s_train},
+            np.asarray(fold.y_train, "float32"),
+            verbose=0,
+        )
+        scores = model.predict(fold.x_test, batch_size=4096, verbose=0).reshape(-1)
+        return model, fairness_score(fold.y_test, scores, fold.s_test)
+
 
 class FairnessTuner(kt.BayesianOptimization):
     """Bayesian optimisation of ``mean over folds of AUC + (1 - GPA) + (1 - AUDC)`` (maximised).
 
     Call ``search(folds)`` with a list of fold arrays (objects with ``x_train, y_train,
     s_train, x_test, y_test, s_test``, e.g. :func:`keras_sqnn.datasets.train_test_arrays`).
-    Each trial stores the model it trained on the first fold (``model.keras`` in the
-    trial's folder); ``get_best_models()`` loads those of the best trials. For a model
-    trained on all your rows, rebuild it from ``get_best_hyperparameters()`` and fit it.
-    ``search(folds, verbose=1)`` prints one line per fold with its score and seconds,
-    besides KerasTuner's per-trial summary.
+    Each trial returns the means over the folds of ``fairness_score``, ``auc``, ``gpa``
+    and ``audc``, and the seconds it took (``seconds``, summed over the folds); the oracle
+    keeps them as the trial's metrics. Each trial stores the Keras model it trained on
+    the first fold (``model.keras`` in the trial's folder); ``get_best_models()`` loads
+    those of the best trials (methods that are not Keras models store none, and
+    ``get_best_models()`` says so). For a model trained on all your rows, rebuild it from
+    ``get_best_hyperparameters()`` and fit it. ``search(folds, verbose=1)`` prints one
+    line per fold and one per trial with scores and seconds, besides KerasTuner's
+    per-trial summary.
 
     Args:
-        hypermodel: an :class:`SQNNHyperModel`.
+        hypermodel: an :class:`SQNNHyperModel`, or another ``keras_tuner.HyperModel``
+            with ``fit_and_score(hp, fold) -> (keras.Model or None, scores)``, where
+            scores hold :func:`fairness_score`'s keys, ``protocol() -> dict`` (its fixed
+            settings, fingerprinted) and optionally ``saves_models = False`` (it returns
+            no models), such as ``keras_sqnn.experiments.method_search.MethodHyperModel``.
         directory: folder of the search; the project is ``directory / project_name``.
         max_trials: number of trials (paper: 200).
         resume: continue the search stored in the project folder.
@@ -161,11 +198,14 @@ class FairnessTuner(kt.BayesianOptimization):
         fingerprint: JSON-serialisable description of the data and protocol; resuming a
             search stored with another fingerprint is refused.
         seed: seed of the oracle.
+        num_initial_points: random trials before the Bayesian ones (KerasTuner's default:
+            3 per hyper-parameter).
+        label: prefix of the progress lines (default: ``project_name``).
     """
 
     def __init__(
         self,
-        hypermodel: SQNNHyperModel,
+        hypermodel: kt.HyperModel,
         *,
         directory: str | Path,
         project_name: str = "search",
@@ -175,6 +215,7 @@ class FairnessTuner(kt.BayesianOptimization):
         fingerprint: dict[str, Any] | None = None,
         seed: int = 0,
         num_initial_points: int | None = None,
+        label: str | None = None,
     ) -> None:
         if resume and overwrite:
             raise ValueError("Expected at most one of `resume` and `overwrite` to be True.")
@@ -183,9 +224,7 @@ class FairnessTuner(kt.BayesianOptimization):
         fingerprint = {**(fingerprint or {}), "space": _space_description(hypermodel)}
         # In KerasTuner's distributed mode the chief owns the search directory; the workers
         # share it and follow the chief.
-        worker = "KERASTUNER_ORACLE_IP" in os.environ and (
-            os.environ.get("KERASTUNER_TUNER_ID") != "chief"
-        )
+        worker = is_worker()
         existing = stored.exists() or (project / "oracle.json").exists()
         if not worker and existing and not (resume or overwrite):
             raise FileExistsError(
@@ -213,28 +252,50 @@ class FairnessTuner(kt.BayesianOptimization):
         if not worker:
             project.mkdir(parents=True, exist_ok=True)
             stored.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
+        self.label = label or project_name
+        self._search_started = time.perf_counter()
+
+    def on_search_begin(self) -> None:
+        super().on_search_begin()
+        self._search_started = time.perf_counter()
 
     def run_trial(self, trial: Any, folds: list[Any], verbose: int = 0) -> dict[str, float]:
-        hypermodel: SQNNHyperModel = self.hypermodel
         hp = trial.hyperparameters
         results = []
+        started = time.perf_counter()
         for index, fold in enumerate(folds):
-            started = time.perf_counter()
-            model, result = _fit_and_score(hypermodel, hp, fold)
-            if index == 0:
+            fold_started = time.perf_counter()
+            model, result = self.hypermodel.fit_and_score(hp, fold)
+            if index == 0 and model is not None:
                 model.save(self._stored_model_path(trial))
             results.append(result)
             if verbose:
                 print(
-                    f"[{self.project_name}] trial {trial.trial_id} fold {index + 1}/"
+                    f"[{self.label}] trial {trial.trial_id} fold {index + 1}/"
                     f"{len(folds)}: {OBJECTIVE} {result[OBJECTIVE]:.3f} "
-                    f"({time.perf_counter() - started:.1f} s)",
+                    f"({time.perf_counter() - fold_started:.1f} s)",
                     flush=True,
                 )
-        return {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+        means = {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+        seconds = time.perf_counter() - started
+        if verbose:
+            print(
+                f"[{self.label}] trial {trial.trial_id}: {OBJECTIVE} {means[OBJECTIVE]:.3f} "
+                f"AUC {means['auc']:.3f} GPA {means['gpa']:.3f} AUDC {means['audc']:.3f} "
+                f"({seconds:.1f} s, {time.perf_counter() - self._search_started:.1f} s "
+                "elapsed in this search)",
+                flush=True,
+            )
+        return {**means, "seconds": seconds}
 
     def load_model(self, trial: Any) -> keras.Model:
         """The model the trial trained on the first fold (used by ``get_best_models``)."""
+        if not getattr(self.hypermodel, "saves_models", True):
+            raise ValueError(
+                f"The trials of {self.hypermodel.name!r} store no model: it is not a Keras "
+                "model. Rebuild it from `get_best_hyperparameters()` with "
+                "`tuner.hypermodel.build(hp)` and fit it."
+            )
         path = self._stored_model_path(trial)
         if not os.path.exists(path):
             raise FileNotFoundError(
@@ -248,35 +309,14 @@ class FairnessTuner(kt.BayesianOptimization):
         return os.path.join(self.get_trial_dir(trial.trial_id), "model.keras")
 
 
-def _fit_and_score(
-    hypermodel: SQNNHyperModel, hp: Any, fold: Any
-) -> tuple[keras.Model, dict[str, float]]:
-    keras.utils.set_random_seed(hypermodel.seed)
-    model = hypermodel.build(hp, input_dim=fold.x_train.shape[1])
-    hypermodel.fit(
-        hp,
-        model,
-        {"features": fold.x_train, "sensitive": fold.s_train},
-        np.asarray(fold.y_train, "float32"),
-        verbose=0,
-    )
-    scores = model.predict(fold.x_test, batch_size=4096, verbose=0).reshape(-1)
-    return model, fairness_score(fold.y_test, scores, fold.s_test)
-
-
-def _space_description(hypermodel: SQNNHyperModel) -> dict[str, Any]:
+def _space_description(hypermodel: Any) -> dict[str, Any]:
     hp = kt.HyperParameters()
     hypermodel.declare_hyperparameters(hp)
-    return {
-        "hyperparameters": [h.get_config() for h in hp.space],
-        "epochs": hypermodel.epochs,
-        "learning_rate": hypermodel.learning_rate,
-        "estimators": list(hypermodel.estimators),
-        "seed": hypermodel.seed,
-    }
+    return {"hyperparameters": [h.get_config() for h in hp.space], **hypermodel.protocol()}
 
 
-def _indices_digest(*arrays: Any) -> str:
+def indices_digest(*arrays: Any) -> str:
+    """A short digest of row-index arrays, to fingerprint the folds of a stored search."""
     digest = hashlib.sha256()
     for array in arrays:
         digest.update(np.ascontiguousarray(np.asarray(array, dtype=np.int64)).tobytes())
@@ -347,7 +387,7 @@ def nested_search(
                 "dataset": dataset.name,
                 "rows": len(dataset.y),
                 "outer_fold": index,
-                "inner_folds": [_indices_digest(train, test) for train, test in outer.inner],
+                "inner_folds": [indices_digest(train, test) for train, test in outer.inner],
             },
         )
         tuner.search(inner, verbose=verbose)
