@@ -160,36 +160,64 @@ def test_main_job_command_as_readme_gives_it(tmp_path):
     assert (tmp_path / "adult" / "serving" / "saved_model.pb").exists()
 
 
-def test_tune_runs_the_nested_search_and_refuses_a_silent_reload(tmp_path, capsys):
+def test_tune_appends_the_tuned_rows_and_resumes(tmp_path, capsys):
     args = [
         "tune",
         "--dataset",
         "compas",
+        "--method",
+        "vanilla",
         "--max-trials",
         "1",
         "--epochs",
         "1",
+        "--probe-trees",
+        "10",
         "--outer-folds",
         "0",
         "--out",
         str(tmp_path),
+        "--searches",
+        str(tmp_path / "searches"),
     ]
     assert main(args) == 0
-    table = (tmp_path / "compas" / "tune.csv").read_text().splitlines()
-    assert len(table) == 2 and "inner_score" in table[0]
+    table = pd.read_csv(tmp_path / "tuned_compas.csv")
+    assert table["method"].tolist() == ["constant", "vanilla"]
+    assert table["budget"].tolist() == ["none", "cpu_epochs1_probe10"]
+    assert table["trials"].tolist() == [0, 1]
+    search = tmp_path / "searches" / "compas" / "cpu_epochs1_probe10" / "vanilla" / "outer0"
+    assert (search / "keras_sqnn_search.json").exists()
     printed = capsys.readouterr().out
-    # Progress: one line per inner fold of the trial, one per outer fold, with seconds.
+    # Progress: one line per inner fold of the trial, per trial, per outer fold, per method.
     assert re.findall(
-        r"\[compas_outer0\] trial 0 fold (\d)/3: fairness_score [\d.]+ \([\d.]+ s\)", printed
+        r"\[compas vanilla outer0\] trial 0 fold (\d)/3: fairness_score [\d.]+ \([\d.]+ s\)",
+        printed,
     ) == ["1", "2", "3"]
     assert re.search(
-        r"\[compas\] outer fold 0: best inner fairness_score [\d.]+ over 1 trials; test AUC "
-        r"[\d.]+ GPA [\d.]+ AUDC [\d.]+ \(refit [\d.]+ s, [\d.]+ s elapsed\)",
+        r"\[compas vanilla outer0\] trial 0: fairness_score [\d.]+ AUC [\d.]+ GPA [\d.]+ "
+        r"AUDC [\d.]+ \([\d.]+ s, [\d.]+ s elapsed in this search\)",
         printed,
     )
-    with pytest.raises(FileExistsError, match="resume=True"):
-        main(args)
+    assert re.search(
+        r"\[compas vanilla\] outer fold 0: trial 0 of 1 by auc_floor, vanilla's best inner "
+        r"AUC [\d.]+: inner fairness_score [\d.]+ AUC [\d.]+; test AUC [\d.]+ GPA [\d.]+ "
+        r"AUDC [\d.]+ \(refit [\d.]+ s, [\d.]+ s elapsed\)",
+        printed,
+    )
+    assert re.search(r"\[keras-sqnn\] compas vanilla: done, [\d.]+ s elapsed", printed)
+    # A rerun resumes: the row is there, nothing is trained again.
     assert main([*args, "--resume"]) == 0
+    assert "outer fold 0: already in" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "tuned_compas.csv").equals(table)
+    with pytest.raises(SystemExit, match="--resume or --overwrite"):
+        main([*args, "--resume", "--overwrite"])
+
+
+def test_tune_checks_the_searches_folder_before_training(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit, match="--searches"):
+        main(["tune", "--out", str(tmp_path), "--searches", str(blocker / "searches")])
 
 
 def _small_compas_run(command, methods, out):
