@@ -19,12 +19,17 @@ The paper tunes each model with Bayesian optimisation over 3 internal folds, max
 Distributed search uses KerasTuner's own mode: start the same program once with
 ``KERASTUNER_TUNER_ID=chief`` and once per worker with ``KERASTUNER_TUNER_ID=tuner0``,
 ``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` / ``KERASTUNER_ORACLE_PORT`` pointing at the
-chief; the chief runs the oracle and the workers run trials.
+chief; the chief runs the oracle and the workers run trials. A program that runs several
+searches one after the other (:func:`nested_search`, one per outer fold) serves its k-th
+search (from 0) on port ``KERASTUNER_ORACLE_PORT + k``: KerasTuner's chief leaves a finished
+search's server running, and a worker would otherwise reach it for the next search. The
+chief and the workers must therefore run the same searches in the same order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -50,6 +55,19 @@ def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
     gpa = metrics.gpa(y_true, y_score, sensitive_features=s)
     audc = metrics.audc(y_true, y_score, sensitive_features=s)
     return {OBJECTIVE: auc + (1.0 - gpa) + (1.0 - audc), "auc": auc, "gpa": gpa, "audc": audc}
+
+
+_searches_started = itertools.count()
+_base_port: list[int] = []
+
+
+def _next_oracle_port() -> None:
+    """In KerasTuner's distributed mode, move the k-th tuner of this process to base port + k."""
+    if "KERASTUNER_ORACLE_PORT" not in os.environ:
+        return
+    if not _base_port:
+        _base_port.append(int(os.environ["KERASTUNER_ORACLE_PORT"]))
+    os.environ["KERASTUNER_ORACLE_PORT"] = str(_base_port[0] + next(_searches_started))
 
 
 def is_worker() -> bool:
@@ -239,6 +257,7 @@ class FairnessTuner(kt.BayesianOptimization):
                     f"search space; refusing to resume it. Stored: {previous}. "
                     f"Requested: {fingerprint}. Use overwrite=True or another directory."
                 )
+        _next_oracle_port()
         super().__init__(
             hypermodel=hypermodel,
             objective=kt.Objective(OBJECTIVE, direction="max"),

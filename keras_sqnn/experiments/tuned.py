@@ -19,6 +19,8 @@ a dataset can be tuned over several sittings. They are distributable with KerasT
 mode: start the same command with ``KERASTUNER_TUNER_ID=chief`` and with
 ``KERASTUNER_TUNER_ID=tuner0``, ``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` and
 ``KERASTUNER_ORACLE_PORT``; the workers run trials, the chief selects, refits and writes.
+The k-th search of the run (from 0; the vanilla reference searches count) is served on
+port ``KERASTUNER_ORACLE_PORT + k`` (see :mod:`keras_sqnn.tuning`).
 
 Budgets (:data:`TUNING_BUDGETS`): ``"paper"`` is 200 trials of 100 epochs, the SQNNs at
 Adam 1e-4, on whole inner folds. ``"cpu"`` fits all eight default methods on one dataset

@@ -1,6 +1,10 @@
 import dataclasses
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +22,9 @@ from keras_sqnn.experiments.method_search import (
 from keras_sqnn.experiments.tuned import tune_method
 from tests.experiments.test_compare import synthetic_dataset
 from tests.tuning.search_script import synthetic_folds
+from tests.tuning.test_tuning import _free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY = dataclasses.replace(TUNING_BUDGETS["cpu"], name="tiny", trials=2, epochs=1, probe_trees=10)
 ONE_TRIAL = dataclasses.replace(TINY, trials=1)
@@ -148,3 +155,46 @@ def test_every_method_tunes_end_to_end_on_500_compas_rows(tmp_path):
     assert tuned[["auc", "gpa", "audc", "tradeoff_gpa", "tradeoff_audc"]].notna().all().all()
     with_representation = ~tuned["method"].str.startswith("fairlearn_eg")
     assert tuned.loc[with_representation, "adrg"].notna().all()
+
+
+def test_each_search_of_a_distributed_run_gets_its_own_oracle_port(tmp_path, monkeypatch):
+    # The chief leaves a finished search's server running; the next search must not reuse
+    # its port, or the workers would ask the finished oracle for trials.
+    monkeypatch.setattr(tuning, "_base_port", [])
+    monkeypatch.setattr(tuning, "_searches_started", iter(range(100)))
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "5000")
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    ports = []
+    for name in ("a", "b", "c"):
+        _tuner(tmp_path / name, "fairlearn_eg", 1)
+        ports.append(os.environ["KERASTUNER_ORACLE_PORT"])
+    assert ports == ["5000", "5001", "5002"]
+
+
+@pytest.mark.slow
+def test_a_chief_and_two_workers_tune_a_method_and_its_reference(tmp_path):
+    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port())}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.experiments.tune_script", str(tmp_path)],
+            cwd=ROOT,
+            env={**os.environ, **env, "KERASTUNER_TUNER_ID": tuner_id},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for tuner_id in ("chief", "tuner0", "tuner1")
+    ]
+    try:
+        outputs = [p.communicate(timeout=600)[0] for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs[0][-2000:]
+    # The workers ran the trials of both searches; the chief selected and wrote the row.
+    ran = [len(re.findall(r"\] trial \d+: fairness_score", output)) for output in outputs]
+    assert ran[0] == 0 and ran[1] + ran[2] == 4 and min(ran[1:]) > 0
+    table = read_results(tmp_path / "tuned_synthetic.csv")
+    assert table["method"].tolist() == ["constant", "fairlearn_eg"]
+    assert table["trials"].tolist() == [0, 2]
