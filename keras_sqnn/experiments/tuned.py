@@ -288,11 +288,11 @@ def tune_method(
     Example:
         >>> tune_method("compas", "vfae", out="results", searches="searches")  # doctest: +SKIP
     """
-    ds = _dataset(dataset)
     plan = _budget(budget)
     check_rule(selection)
     spaces.declare(method, kt.HyperParameters())
     indices = _outer_indices(outer_folds)
+    ds = _dataset(dataset)
     if np.asarray(ds.s).ndim != 1:
         raise ValueError(
             "Expected a dataset with one sensitive attribute. "
