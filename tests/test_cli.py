@@ -291,3 +291,29 @@ def test_sweep_prints_correlations(tmp_path, capsys):
     correlations = (tmp_path / "compas" / "sweep_correlations.csv").read_text()
     assert "pearson_gamma_1_minus_gpa" in correlations
     assert (tmp_path / "compas" / "sweep.png").exists()
+
+
+def test_compare_tuned_draws_figures_2_and_4_and_prints_the_cells(tmp_path, capsys):
+    from tests.experiments.test_tuned_report import DISTANCES, _rows
+
+    tuned = tmp_path / "tuned"
+    tuned.mkdir()
+    pd.DataFrame(_rows(DISTANCES)).to_csv(tuned / "tuned_compas.csv", index=False)
+    out = tmp_path / "figures"
+    assert main(["compare", "--tuned", str(tuned), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    # binary_bernoulli is best by 0.02 in the fixture, in both planes.
+    for plane in ("gpa", "audc"):
+        assert f"compas {plane}: met; best binary_bernoulli 0.300" in printed
+    for figure in ("fig2", "fig4"):
+        assert (out / f"tuned_compas_{figure}.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(FileNotFoundError):
+        main(["compare", "--tuned", str(tmp_path / "empty"), "--out", str(out)])
+
+
+def test_biased_mnist_command_offers_the_package_methods():
+    from keras_sqnn import cli
+    from keras_sqnn.experiments import biased_mnist
+
+    assert cli.MNIST_METHODS == biased_mnist.METHODS
+    assert cli.MNIST_PAPER_METHODS == biased_mnist.PAPER_METHODS
