@@ -3,7 +3,9 @@
 Reads docs/results/biased_mnist_protocols.csv (the protocol search) and
 docs/results/biased_mnist_curves.csv (the ``--budget cpu`` runs) and writes
 docs/figures/biased_mnist_protocols.png: one panel per rho, one line per protocol and seed,
-the dashed lines at ReBias' reported vanilla accuracy and the targets 5 points below.
+the dashed lines at ReBias' reported vanilla accuracy and the targets 5 points below; and
+docs/figures/biased_mnist_sqnn.png: the SQNNs' curves (the selection runs, ρ = 0.99 seed 0,
+and the final runs) next to vanilla's.
 
     python scripts/biased_mnist_plot.py           # the figure
     python scripts/biased_mnist_plot.py --table   # and a Markdown table of the protocols
@@ -133,5 +135,52 @@ def main() -> None:
     print(f"wrote {out}")
 
 
+def sqnn_figure() -> Path:
+    """Validation curves of every SQNN setting tried, next to vanilla's, one panel per rho."""
+    frames = [pd.read_csv(RESULTS / "biased_mnist_curves.csv")]
+    selection = RESULTS / "biased_mnist_selection" / "biased_mnist_curves.csv"
+    if selection.exists():
+        frames.append(pd.read_csv(selection))
+    runs = pd.concat(frames).drop_duplicates(
+        ["method", "rho", "seed", "layer", "gamma", "epoch"], keep="last"
+    )
+    runs["setting"] = [
+        "vanilla" if m == "vanilla" else f"{m} ({layer}, γ={g:g})"
+        for m, layer, g in zip(runs["method"], runs["layer"], runs["gamma"], strict=True)
+    ]
+    rhos = sorted(runs["rho"].unique())
+    fig, axes = plt.subplots(1, len(rhos), figsize=(7 * len(rhos), 5), squeeze=False)
+    palette = plt.get_cmap("tab20")
+    colours = {name: palette(i % 20) for i, name in enumerate(sorted(runs["setting"].unique()))}
+    colours["vanilla"] = "k"
+    for ax, rho in zip(axes[0], rhos, strict=True):
+        for (name, _seed), curve in runs[runs["rho"] == rho].groupby(["setting", "seed"]):
+            curve = curve.sort_values("epoch")
+            ax.plot(
+                curve["epoch"],
+                100 * curve["val_unbiased_accuracy"],
+                color=colours[name],
+                ls="-" if name.startswith(("vanilla", "binary_bernoulli_conditional")) else "--",
+                alpha=0.8,
+                label=name,
+            )
+        ax.set(
+            title=f"rho = {rho}",
+            xlabel="epoch",
+            ylabel="unbiased validation accuracy (%)",
+            ylim=(0, 100),
+        )
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+    fig.suptitle("Biased-MNIST, --budget cpu: vanilla and the SQNNs (every seed)", fontsize=10)
+    fig.tight_layout()
+    out = Path("docs/figures/biased_mnist_sqnn.png")
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+    return out
+
+
 if __name__ == "__main__":
     main()
+    sqnn_figure()
