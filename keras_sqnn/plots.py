@@ -151,7 +151,9 @@ def probe_figure(
         std_suffix: ``<column><std_suffix>`` columns, when present, are drawn as error bars.
 
     A probe AUC for S near 0.5 (the dashed line) means the representation hides S; the
-    probe AUC for Y should stay high; ADRG is the probe's demographic-parity gap.
+    probe AUC for Y should stay high; ADRG is |probe accuracy for S - majority-group ratio|,
+    how far the probe beats always guessing the largest group (0: S is not recoverable
+    beyond chance; see :func:`keras_sqnn.metrics.representation_probe`).
     """
     plt = _pyplot()
     methods = list(summary["method"])

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from keras_sqnn.experiments import summarize
-from keras_sqnn.experiments.tuned_report import read_tuned, report_markdown, tuned_figures
+from keras_sqnn.experiments.tuned_markdown import report_markdown
+from keras_sqnn.experiments.tuned_report import read_tuned, tuned_figures
 from keras_sqnn.experiments.tuned_report import tuned_report as make_tuned_report
+from keras_sqnn.experiments.tuned_schema import SELECTION_RULES, budget_command
 
 COLUMNS = [
     "auc",
@@ -86,12 +88,29 @@ def _compare_section(results: Path, figures: Path, dataset: str) -> list[str]:
     return [*lines, ""]
 
 
-def tuned_section(results_dir: Path, figures_dir: Path) -> list[str]:
+def _tune_command(dataset: str, table: pd.DataFrame, selection: str) -> str:
+    """The ``keras-sqnn tune`` command that made an experiment's rows of ``dataset``."""
+    budget = table.attrs["budgets"].get(dataset)
+    options = "" if budget is None else " " + budget_command(budget)
+    if selection != SELECTION_RULES[0]:
+        options += f" --selection {selection}"
+    return f"keras-sqnn tune --dataset {dataset}{options}"
+
+
+def tuned_section(
+    results_dir: Path,
+    figures_dir: Path,
+    *,
+    selection: str = SELECTION_RULES[0],
+    budget: str | None = None,
+) -> list[str]:
     """Figures 2 and 4 with every method tuned, from ``results_dir/tuned_<dataset>.csv``.
 
     Per dataset: the mean ± std table, the target's two cells with their numbers, the
     constant-predictor check, the command that made the CSV and the two figures (written to
-    ``figures_dir/tuned_<dataset>_fig2.png`` and ``_fig4.png``).
+    ``figures_dir/tuned_<dataset>_fig2.png`` and ``_fig4.png``). One experiment: the rows
+    of rule ``selection`` and budget ``budget`` (None: the only budget of each CSV's rows of
+    the rule; a CSV with several is an error naming them), with the constant rows.
     """
     lines = [
         "## Figure 2 and Figure 4 with every method tuned: `keras-sqnn tune --dataset D`",
@@ -127,21 +146,15 @@ def tuned_section(results_dir: Path, figures_dir: Path) -> list[str]:
         if not path.exists():
             lines += ["Not run yet.", ""]
             continue
-        table = read_tuned(path)
-        report = make_tuned_report(table)
-        tuned = table[table["method"] != "constant"]  # the constant rows have budget "none"
-        budgets = list(dict.fromkeys(tuned["budget"].astype(str)))
-        commands = " and ".join(
-            f"`keras-sqnn tune --dataset {dataset} --budget {budget}`" for budget in budgets
-        )
-        mixed = " (mixed budgets: the rows are not one experiment)" if len(budgets) > 1 else ""
+        table = read_tuned(path, selection=selection, budget=budget)
+        report = make_tuned_report(table, selection=selection, budget=budget)
         lines += [
-            f"From `{path.as_posix()}`, made by {commands}{mixed}.",
+            f"From `{path.as_posix()}`, made by `{_tune_command(dataset, table, selection)}`.",
             "",
             *report_markdown(report, dataset),
             "",
         ]
-        for figure in tuned_figures([path], figures_dir):
+        for figure in tuned_figures([path], figures_dir, selection=selection, budget=budget):
             number = figure.stem.rsplit("_", 1)[-1].removeprefix("fig")
             lines += [f"![{dataset} figure {number}]({figures_dir.name}/{figure.name})", ""]
     return lines
@@ -325,11 +338,16 @@ CONDITIONAL_COMPARISON = {
 }
 
 
-def _conditional_comparison(results: Path) -> list[str]:
+def _conditional_comparison(results: Path, selection: str, budget: str | None) -> list[str]:
     path = results / "tuned_compas.csv"
+    table = pd.DataFrame(columns=["method"])
+    command = "keras-sqnn tune --dataset compas --budget cpu"
+    if path.exists():
+        table = read_tuned(path, selection=selection, budget=budget)
+        command = _tune_command("compas", table, selection)
     command = (
-        "`keras-sqnn tune --dataset compas --budget cpu --method binary_bernoulli "
-        "binary_bernoulli_conditional fairlearn_eg fairlearn_eg_eo`"
+        f"`{command} --method binary_bernoulli binary_bernoulli_conditional fairlearn_eg "
+        "fairlearn_eg_eo`"
     )
     lines = [
         "### Separation on COMPAS: I(T; S | Y) against I(T; S) and ExponentiatedGradient",
@@ -339,7 +357,6 @@ def _conditional_comparison(results: Path) -> list[str]:
         "smaller than the unconditional SQNN's and than ExponentiatedGradient(EqualizedOdds)'s.",
         "",
     ]
-    table = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["method"])
     table = table[table["method"].isin(list(CONDITIONAL_COMPARISON))]
     if table.empty:
         return [*lines, "Not run yet.", ""]
@@ -367,8 +384,14 @@ def _conditional_comparison(results: Path) -> list[str]:
     return [*lines, ""]
 
 
-def beyond_the_paper_section(results: Path) -> list[str]:
-    """Conditional invariance (COMPAS, Biased-MNIST) and intersectional groups (Adult)."""
+def beyond_the_paper_section(
+    results: Path, *, selection: str = SELECTION_RULES[0], budget: str | None = None
+) -> list[str]:
+    """Conditional invariance (COMPAS, Biased-MNIST) and intersectional groups (Adult).
+
+    The COMPAS comparison reads one experiment of ``tuned_compas.csv``, as
+    :func:`tuned_section` does.
+    """
     lines = [
         "## Beyond the paper: separation I(T; S | Y) and intersectional groups",
         "",
@@ -379,7 +402,7 @@ def beyond_the_paper_section(results: Path) -> list[str]:
         "unconditional I(T; colour) fights the task there).",
         "",
     ]
-    lines += _conditional_comparison(results)
+    lines += _conditional_comparison(results, selection, budget)
     example = results / "conditional_and_intersectional.txt"
     lines += [
         "### Intersectional groups on Adult: S = sex x race",

@@ -32,7 +32,8 @@ from keras_sqnn.experiments.methods import (
 from keras_sqnn.experiments.paper import PAPER_HYPERPARAMETERS
 from keras_sqnn.experiments.selection import SELECTION_RULES, TrialRecord, select
 from keras_sqnn.experiments.spaces import SPACES, TUNED_METHODS, declare, method_from
-from keras_sqnn.experiments.tuned import CSV_COLUMNS, read_results, tune_method
+from keras_sqnn.experiments.tuned import tune_method
+from keras_sqnn.experiments.tuned_schema import CSV_COLUMNS, read_results
 
 __all__ = [
     "BUDGETS",

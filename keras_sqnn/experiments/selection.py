@@ -36,12 +36,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from keras_sqnn.experiments.tuned_schema import SELECTION_RULES
 from keras_sqnn.tuning import OBJECTIVE
+
+__all__ = [
+    "AUC_MARGIN",
+    "SELECTION_RULES",
+    "Selection",
+    "TrialRecord",
+    "best_auc",
+    "check_rule",
+    "select",
+]
 
 AUC_MARGIN = 0.05
 """How far below the vanilla network's best inner AUC a trial may be under ``auc_floor``."""
-SELECTION_RULES = ("auc_floor", "objective")
-"""The rules of :func:`select`; the first is the default."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,20 @@ import keras_tuner as kt
 
 from keras_sqnn.experiments.builders import SQNN_METHODS, build_method
 from keras_sqnn.experiments.methods import Method
+from keras_sqnn.experiments.tuned_schema import TUNED_METHODS
+
+__all__ = [
+    "SPACES",
+    "TUNED_METHODS",
+    "adv_cls_space",
+    "declare",
+    "epsilon_space",
+    "fairlearn_adv_space",
+    "method_from",
+    "sqnn_space",
+    "vanilla_space",
+    "vfae_space",
+]
 
 Space = Callable[[kt.HyperParameters], dict[str, Any]]
 
@@ -154,18 +168,6 @@ SPACES: dict[str, Space] = {
     "fairlearn_adv": fairlearn_adv_space,
 }
 """The space of every tunable method."""
-
-TUNED_METHODS = (
-    "binary_bernoulli",
-    "binary_mi",
-    "vanilla",
-    "adv_cls",
-    "vfae",
-    "fairlearn_eg",
-    "fairlearn_eg_eo",
-    "fairlearn_adv",
-)
-"""The methods tuned by default; ``binary_bernoulli_conditional`` is tuned on request."""
 
 
 def declare(method: str, hp: kt.HyperParameters) -> dict[str, Any]:

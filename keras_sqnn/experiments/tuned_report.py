@@ -1,15 +1,19 @@
 """Read the tuned comparison CSVs, check the paper's trade-off target, draw Figures 2 and 4.
 
-``keras-sqnn tune --method M`` appends one row per (method, outer fold) to
-``tuned_<dataset>.csv`` (the columns :data:`TUNED_COLUMNS`), plus a ``constant`` reference
-row per fold. This module summarises those rows over folds and checks the paper's claim:
-on each dataset and each plane (AUC / 1-GPA, AUC / 1-AUDC), an SQNN has the best L1
-distance to (1, 1) or is within 0.01 of it. A CSV may be partial (a search resumes over
-several sittings); what is missing is reported and no verdict is claimed for it.
+``keras-sqnn tune --method M`` appends one row per (method, outer fold, selection rule,
+budget, seed) to ``tuned_<dataset>.csv`` (the columns
+:data:`keras_sqnn.experiments.tuned_schema.CSV_COLUMNS`), plus a ``constant`` reference row
+per fold. This module reads one experiment at a time (:func:`one_experiment`: one selection
+rule, one budget, one seed, with the constant rows), summarises its rows over folds and
+checks the paper's claim: on each dataset and each plane (AUC / 1-GPA, AUC / 1-AUDC), an
+SQNN has the best L1 distance to (1, 1) or is within 0.01 of it. A CSV may be partial (a
+search resumes over several sittings); what is missing is reported and no verdict is
+claimed for it. :mod:`keras_sqnn.experiments.tuned_markdown` renders the report.
 
 Example:
 >>> import pandas as pd
->>> rows = [{"dataset": "d", "method": m, "fold": f, "tradeoff_gpa": t, "tradeoff_audc": t}
+>>> rows = [{"dataset": "d", "method": m, "fold": f, "selection": "auc_floor", "budget": "cpu",
+...          "seed": 0, "tradeoff_gpa": t, "tradeoff_audc": t}
 ...         for f in range(3) for m, t in zip(TUNED_METHODS, [0.40, 0.45, *[0.41] * 6])]
 >>> cell = target_cells(pd.DataFrame(rows))[0]
 >>> cell.status, cell.best_method, cell.best_sqnn
@@ -23,72 +27,35 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-TUNED_COLUMNS = (
-    "dataset",
-    "method",
-    "fold",
-    "selection",
-    "budget",
-    "params",
-    "trials",
-    "inner_score",
-    "inner_auc",
-    "auc",
-    "accuracy",
-    "gpa",
-    "audc",
-    "adrg",
-    "probe_auc_s",
-    "probe_auc_y",
-    "tradeoff_gpa",
-    "tradeoff_audc",
-    "train_seconds",
-    "search_seconds",
+from keras_sqnn.experiments.tuned_schema import (
+    METRICS,
+    N_OUTER,
+    REFERENCE,
+    SELECTION_RULES,
+    SQNN_METHODS,
+    TUNED_METHODS,
+    one_experiment,
+    read_tuned,
 )
-"""The columns of a ``tuned_<dataset>.csv``, in order."""
 
-TUNED_METHODS = (
-    "binary_bernoulli",
-    "binary_mi",
-    "vanilla",
-    "adv_cls",
-    "vfae",
-    "fairlearn_eg",
-    "fairlearn_eg_eo",
-    "fairlearn_adv",
-)
-"""The methods a complete dataset has, each on every outer fold."""
-
-SQNN_METHODS = ("binary_bernoulli", "binary_mi", "binary_bernoulli_conditional")
-"""The methods that count as an SQNN for the target; the conditional one is optional."""
-
-REFERENCE = "constant"
-"""The constant predictor's method name: a reference point, never a candidate for best."""
+__all__ = [
+    "PLANES",
+    "Cell",
+    "TunedReport",
+    "constant_comparison",
+    "coverage",
+    "one_experiment",
+    "read_tuned",
+    "summarize_tuned",
+    "target_cells",
+    "tuned_figures",
+    "tuned_report",
+]
 
 PLANES = {"gpa": "AUC / 1-GPA", "audc": "AUC / 1-AUDC"}
 """Fairness column of each plane and its name; the distance column is ``tradeoff_<key>``."""
-
-DATASETS = ("compas", "adult", "banks")
-
-METRICS = (
-    "trials",
-    "inner_score",
-    "inner_auc",
-    "auc",
-    "accuracy",
-    "gpa",
-    "audc",
-    "adrg",
-    "probe_auc_s",
-    "probe_auc_y",
-    "tradeoff_gpa",
-    "tradeoff_audc",
-    "train_seconds",
-    "search_seconds",
-)
 
 _ORDER = (*SQNN_METHODS, *TUNED_METHODS[2:], REFERENCE)
 
@@ -97,68 +64,6 @@ def _method_order(methods: Iterable[str]) -> list[str]:
     """Known methods in :data:`_ORDER`, then any others alphabetically."""
     present = set(methods)
     return [m for m in _ORDER if m in present] + sorted(present - set(_ORDER))
-
-
-def tuned_csvs(sources: str | Path | Iterable[str | Path]) -> list[Path]:
-    """The tuned CSVs named by ``sources``: a directory's ``tuned_*.csv`` or explicit files.
-
-    A directory yields those of its ``tuned_compas.csv``, ``tuned_adult.csv`` and
-    ``tuned_banks.csv`` that exist, in that order (other files are ignored; name them to
-    read them). Raises ``FileNotFoundError`` when a named file is missing or a directory
-    holds none.
-    """
-    items = [sources] if isinstance(sources, str | Path) else list(sources)
-    paths: list[Path] = []
-    for item in map(Path, items):
-        if item.is_dir():
-            found = [item / f"tuned_{name}.csv" for name in DATASETS]
-            found = [path for path in found if path.is_file()]
-            if not found:
-                raise FileNotFoundError(
-                    f"Expected tuned_<dataset>.csv files ({', '.join(DATASETS)}) in {item}; "
-                    "found none."
-                )
-            paths += found
-        elif item.is_file():
-            paths.append(item)
-        else:
-            raise FileNotFoundError(f"Expected a tuned CSV or a directory. Received: {item}")
-    return paths
-
-
-def read_tuned(sources: str | Path | Iterable[str | Path]) -> pd.DataFrame:
-    """Read and check the tuned CSVs; one row per (dataset, method, fold).
-
-    Args:
-        sources: a directory (its ``tuned_*.csv``), a CSV, or several of either.
-
-    Returns:
-        The rows of every CSV, metrics as floats. Where a (dataset, method, fold) appears
-        more than once (a fold re-run after a resume) the last row is kept; how many rows
-        were superseded is in ``frame.attrs["superseded"]``.
-
-    Raises:
-        ValueError: a CSV lacks some of :data:`TUNED_COLUMNS` (the message names the file
-            and the columns).
-    """
-    frames = []
-    for path in tuned_csvs(sources):
-        frame = pd.read_csv(path)
-        missing = [column for column in TUNED_COLUMNS if column not in frame.columns]
-        if missing:
-            raise ValueError(
-                f"Expected the columns of a tuned CSV in {path}; missing: {missing}. "
-                f"Received: columns={list(frame.columns)}"
-            )
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
-    table[list(METRICS)] = table[list(METRICS)].apply(pd.to_numeric, errors="coerce")
-    table["fold"] = table["fold"].astype(int)
-    keys = ["dataset", "method", "fold"]
-    superseded = int(table.duplicated(keys, keep="last").sum())
-    table = table.drop_duplicates(keys, keep="last").reset_index(drop=True)
-    table.attrs["superseded"] = superseded
-    return table
 
 
 def _selection_text(values: pd.Series) -> str:
@@ -195,7 +100,7 @@ def summarize_tuned(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["dataset", "method"])
 
 
-def coverage(table: pd.DataFrame, *, folds: int = 3) -> pd.DataFrame:
+def coverage(table: pd.DataFrame, *, folds: int = N_OUTER) -> pd.DataFrame:
     """Which folds each expected method has, per dataset.
 
     Returns:
@@ -272,7 +177,15 @@ def _closest(means: pd.Series, names: Iterable[str]) -> tuple[str | None, float]
     return str(present.idxmin()), float(present.min())
 
 
-def target_cells(table: pd.DataFrame, *, folds: int = 3, tolerance: float = 0.01) -> list[Cell]:
+def target_cells(
+    table: pd.DataFrame,
+    *,
+    selection: str = SELECTION_RULES[0],
+    budget: str | None = None,
+    seed: int | None = None,
+    folds: int = N_OUTER,
+    tolerance: float = 0.01,
+) -> list[Cell]:
     """The six cells of the target: each dataset of ``table`` in each plane of :data:`PLANES`.
 
     A method's distance is the mean over its folds of ``tradeoff_<plane>``. The best method
@@ -283,14 +196,17 @@ def target_cells(table: pd.DataFrame, *, folds: int = 3, tolerance: float = 0.01
     ``folds`` outer folds.
 
     Args:
-        table: rows of :func:`read_tuned` (only ``dataset``, ``method``, ``fold`` and the
-            ``tradeoff_*`` columns are read).
+        table: rows of tuned CSVs (only the columns of
+            :data:`keras_sqnn.experiments.tuned_schema.ROW_KEY` and ``tradeoff_*`` are
+            read); the cells are those of one experiment, :func:`one_experiment`.
+        selection, budget, seed: the experiment (see :func:`one_experiment`).
         folds: outer folds a complete method has (numbered from 0).
         tolerance: how far behind the best an SQNN may be and still meet the target.
 
     Returns:
         One :class:`Cell` per (dataset, plane), datasets in the table's order.
     """
+    table = one_experiment(table, selection=selection, budget=budget, seed=seed)
     cover = coverage(table, folds=folds)
     cells = []
     for dataset in dict.fromkeys(table["dataset"]):
@@ -365,7 +281,11 @@ def constant_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 @dataclasses.dataclass(frozen=True)
 class TunedReport:
-    """Everything :func:`report_markdown` renders, for one or more datasets."""
+    """Everything :func:`keras_sqnn.experiments.tuned_markdown.report_markdown` renders.
+
+    ``table`` holds the rows of one experiment (:func:`one_experiment`), its ``attrs``
+    naming the rule, each dataset's budget and seed, and the superseded rows.
+    """
 
     table: pd.DataFrame
     summary: pd.DataFrame
@@ -377,125 +297,44 @@ class TunedReport:
 def tuned_report(
     sources: str | Path | Iterable[str | Path] | pd.DataFrame,
     *,
-    folds: int = 3,
+    selection: str = SELECTION_RULES[0],
+    budget: str | None = None,
+    seed: int | None = None,
+    folds: int = N_OUTER,
     tolerance: float = 0.01,
 ) -> TunedReport:
-    """Read the tuned CSVs (or take their rows) and compute the summary, cells and checks."""
-    table = sources if isinstance(sources, pd.DataFrame) else read_tuned(sources)
+    """Read the tuned CSVs (or take their rows): one experiment's summary, cells and checks.
+
+    Args:
+        sources: see :func:`read_tuned`, or rows of tuned CSVs.
+        selection, budget, seed: the experiment (see :func:`one_experiment`).
+        folds: outer folds a complete method has.
+        tolerance: see :func:`target_cells`.
+    """
+    if isinstance(sources, pd.DataFrame):
+        table = one_experiment(sources, selection=selection, budget=budget, seed=seed)
+    else:
+        table = read_tuned(sources, selection=selection, budget=budget, seed=seed)
     return TunedReport(
         table=table,
         summary=summarize_tuned(table),
         coverage=coverage(table, folds=folds),
-        cells=target_cells(table, folds=folds, tolerance=tolerance),
+        cells=target_cells(
+            table, selection=selection, budget=budget, seed=seed, folds=folds, tolerance=tolerance
+        ),
         constant=constant_comparison(table),
     )
 
 
-def _number(value: float, digits: int = 3) -> str:
-    return "n/a" if not np.isfinite(value) else f"{value:.{digits}f}"
-
-
-def _mean_std(row: pd.Series, metric: str, digits: int = 3) -> str:
-    mean, std = row.get(metric, math.nan), row.get(f"{metric}_std", math.nan)
-    if not np.isfinite(mean):
-        return "n/a"
-    return _number(mean, digits) + ("" if not np.isfinite(std) else f" ± {std:.{digits}f}")
-
-
-_TABLE = (
-    ("AUC", "auc"),
-    ("GPA", "gpa"),
-    ("AUDC", "audc"),
-    ("L1 AUC/1-GPA", "tradeoff_gpa"),
-    ("L1 AUC/1-AUDC", "tradeoff_audc"),
-    ("ADRG", "adrg"),
-    ("probe AUC S", "probe_auc_s"),
-    ("probe AUC Y", "probe_auc_y"),
-)
-
-
-def summary_markdown(report: TunedReport, dataset: str) -> list[str]:
-    """The per-method table of one dataset: mean ± std over the folds present."""
-    names = ["method", "folds", "selection", "trials", *(n for n, _ in _TABLE), "train s"]
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    for method, row in report.summary.loc[dataset].iterrows():
-        cells = [
-            str(method),
-            str(row["folds"]),
-            str(row["selection"]).replace("|", "\\|"),
-            _number(row.get("trials", math.nan), 0),
-            *(_mean_std(row, metric) for _, metric in _TABLE),
-            _mean_std(row, "train_seconds", 1),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
-
-
-def cells_markdown(report: TunedReport, dataset: str) -> list[str]:
-    """The dataset's two cells of the target with their numbers, and what is missing."""
-    lines = [
-        "| plane | best method | its L1 distance | best SQNN | its L1 distance | gap | target |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    missing: tuple[str, ...] = ()
-    for cell in report.cells:
-        if cell.dataset != dataset:
-            continue
-        missing = cell.missing
-        status = cell.status
-        if cell.status != "incomplete" and cell.best_sqnn != cell.unconditional_sqnn:
-            plain = cell.unconditional_gap <= cell.tolerance + 1e-9
-            status += (
-                f" (by {cell.best_sqnn}; {cell.unconditional_sqnn} alone "
-                f"{'met' if plain else 'not met'}, gap {_number(cell.unconditional_gap)})"
-            )
-        lines.append(
-            f"| {PLANES[cell.plane]} | {cell.best_method} | {_number(cell.best_distance)} "
-            f"| {cell.best_sqnn or 'none'} | {_number(cell.best_sqnn_distance)} "
-            f"| {_number(cell.gap)} | **{status}** |"
-        )
-    if missing:
-        lines += [
-            "",
-            "Incomplete, so no verdict: the numbers above are provisional. Missing: "
-            + "; ".join(missing)
-            + ".",
-        ]
-    return lines
-
-
-def constant_markdown(report: TunedReport, dataset: str) -> list[str]:
-    """One paragraph: the constant predictor's distances and the methods worse than it."""
-    rows = report.constant[report.constant["dataset"] == dataset]
-    constant = rows.groupby("plane", sort=False)["constant_distance"].first()
-    if rows.empty or constant.isna().all():
-        return ["The constant predictor's rows are missing: no comparison with it."]
-    text = "Constant predictor (AUC 0.5, a reference): L1 distance " + ", ".join(
-        f"{_number(constant[plane])} ({PLANES[plane]})" for plane in constant.index
-    )
-    worse = rows[rows["worse_than_constant"]]
-    if worse.empty:
-        return [text + ". No method's tuned point is worse than it."]
-    named = ", ".join(
-        f"{method} ("
-        + "; ".join(f"{PLANES[r.plane]} {_number(r.distance)}" for r in group.itertuples())
-        + ")"
-        for method, group in worse.groupby("method", sort=False)
-    )
-    return [text + f". **Worse than the constant predictor:** {named}."]
-
-
-def report_markdown(report: TunedReport, dataset: str) -> list[str]:
-    """Markdown lines for one dataset: the table, the two cells and the constant check."""
-    lines = summary_markdown(report, dataset)
-    superseded = report.table.attrs.get("superseded", 0)
-    if superseded:
-        lines += ["", f"{superseded} earlier rows of re-run folds were superseded."]
-    return [*lines, "", *cells_markdown(report, dataset), "", *constant_markdown(report, dataset)]
-
-
-def tuned_figures(sources: str | Path | Iterable[str | Path], out_dir: str | Path) -> list[Path]:
-    """Draw Figures 2 and 4 for each dataset of the tuned CSVs.
+def tuned_figures(
+    sources: str | Path | Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    selection: str = SELECTION_RULES[0],
+    budget: str | None = None,
+    seed: int | None = None,
+) -> list[Path]:
+    """Draw Figures 2 and 4 of one experiment for each dataset of the tuned CSVs.
 
     Args:
         sources: a directory holding ``tuned_<dataset>.csv`` files, or CSV paths.
@@ -504,6 +343,8 @@ def tuned_figures(sources: str | Path | Iterable[str | Path], out_dir: str | Pat
             equal-tradeoff line through the best method) and ``tuned_<dataset>_fig4.png``
             (random-forest probe AUCs for S and Y and ADRG of each representation).
 
+        selection, budget, seed: the experiment (see :func:`one_experiment`).
+
     Returns:
         The paths written, two per dataset.
     """
@@ -511,17 +352,20 @@ def tuned_figures(sources: str | Path | Iterable[str | Path], out_dir: str | Pat
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary = summarize_tuned(read_tuned(sources))
+    table = read_tuned(sources, selection=selection, budget=budget, seed=seed)
+    summary = summarize_tuned(table)
     paths = []
     for dataset in dict.fromkeys(summary.index.get_level_values("dataset")):
         part = summary.loc[dataset].reset_index()
         folds = int(part["folds"].max())
+        experiment = f"budget {table.attrs['budgets'][dataset]}, {selection}"
         paths.append(
             tradeoff_figure(
                 part,
                 out / f"tuned_{dataset}_fig2.png",
                 pairs=[("gpa", "1 - GPA", "unfairness"), ("audc", "1 - AUDC", "unfairness")],
-                title=f"{dataset}: tuned methods, mean ± std over up to {folds} outer folds",
+                title=f"{dataset}: tuned methods ({experiment}), mean ± std over up to "
+                f"{folds} outer folds",
                 reference=REFERENCE,
                 std_suffix="_std",
             )

@@ -159,3 +159,31 @@ def test_build_method_names_the_missing_settings():
         )
     with pytest.raises(ValueError, match="Received: 'svm'"):
         build_method("svm", {}, epochs=1)
+
+
+def test_the_tuned_csv_schema_names_the_methods_with_a_space():
+    import ast
+    from pathlib import Path
+
+    from keras_sqnn.experiments import builders, tuned, tuned_report, tuned_schema
+
+    # One definition of each constant, imported by the writer, the report and the spaces.
+    assert tuple(SPACES) == tuned_schema.SEARCHED_METHODS
+    assert tuple(builders.SQNN_METHODS) == tuned_schema.SQNN_METHODS
+    assert TUNED_METHODS is tuned_schema.TUNED_METHODS is tuned_report.TUNED_METHODS
+    assert tuned.CSV_COLUMNS is tuned_schema.CSV_COLUMNS
+    assert tuned.read_results is tuned_schema.read_results
+    # The schema is read without Keras (the report and make_results need no model code).
+    tree = ast.parse(Path(tuned_schema.__file__).read_text())
+    modules = {
+        name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+        )
+    }
+    assert "pandas" in modules
+    assert not modules & {"keras", "keras_tuner", "tensorflow", "keras_sqnn"}

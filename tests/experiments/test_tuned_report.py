@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from keras_sqnn import plots
-from keras_sqnn.experiments import tuned_report
+from keras_sqnn.experiments import tuned_markdown
 from keras_sqnn.experiments.tuned_report import (
-    TUNED_COLUMNS,
     TUNED_METHODS,
     read_tuned,
     target_cells,
@@ -22,6 +21,7 @@ from keras_sqnn.experiments.tuned_report import (
 from keras_sqnn.experiments.tuned_report import (
     tuned_report as make_report,
 )
+from keras_sqnn.experiments.tuned_schema import CSV_COLUMNS, constant_row
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -61,6 +61,7 @@ def _rows(distances, dataset="compas", folds=(0, 1, 2), constant=0.5):
                     "fold": fold,
                     "selection": "auc_floor",
                     "budget": "cpu",
+                    "seed": 0,
                     "params": json.dumps({"gamma": 0.1}),
                     "trials": 8,
                     "inner_score": 2.1,
@@ -79,31 +80,11 @@ def _rows(distances, dataset="compas", folds=(0, 1, 2), constant=0.5):
                 }
             )
     for fold in folds:
-        rows.append(
-            {
-                "dataset": dataset,
-                "method": "constant",
-                "fold": fold,
-                "selection": "reference",
-                "budget": "cpu",
-                "params": "{}",
-                "trials": 0,
-                "inner_score": math.nan,
-                "inner_auc": math.nan,
-                "auc": 0.5,
-                "accuracy": 0.55,
-                "gpa": constant - 0.5,
-                "audc": constant - 0.5,
-                "adrg": math.nan,
-                "probe_auc_s": math.nan,
-                "probe_auc_y": math.nan,
-                "tradeoff_gpa": constant,
-                "tradeoff_audc": constant,
-                "train_seconds": 0.0,
-                "search_seconds": 0.0,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(TUNED_COLUMNS))
+        scores = {"auc": 0.5, "accuracy": 0.55, "gpa": constant - 0.5, "audc": constant - 0.5}
+        scores.update(adrg=math.nan, probe_auc_s=math.nan, probe_auc_y=math.nan)
+        scores.update(tradeoff_gpa=constant, tradeoff_audc=constant)
+        rows.append(constant_row(dataset, fold, 0, scores))  # as the writer makes them
+    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 
 def _write(tmp_path, frame, dataset="compas"):
@@ -188,10 +169,10 @@ def test_a_method_worse_than_the_constant_predictor_is_flagged():
     assert sorted(set(flagged["method"])) == ["fairlearn_eg"]
     assert set(flagged["plane"]) == {"gpa", "audc"}
     assert flagged["constant_distance"].tolist() == pytest.approx([0.5, 0.5])
-    text = "\n".join(tuned_report.report_markdown(report, "compas"))
+    text = "\n".join(tuned_markdown.report_markdown(report, "compas"))
     worse = "**Worse than the constant predictor:** fairlearn_eg"
     assert f"{worse} (AUC / 1-GPA 0.520; AUC / 1-AUDC 0.520)." in text
-    none_worse = "\n".join(tuned_report.report_markdown(make_report(_rows(DISTANCES)), "compas"))
+    none_worse = "\n".join(tuned_markdown.report_markdown(make_report(_rows(DISTANCES)), "compas"))
     assert "No method's tuned point is worse than it." in none_worse
 
 
@@ -200,25 +181,69 @@ def test_a_csv_missing_columns_raises_an_error_naming_file_and_columns(tmp_path)
     with pytest.raises(ValueError, match="tuned_compas.csv") as info:
         read_tuned(path)
     assert "['probe_auc_y', 'tradeoff_audc']" in str(info.value)
+    with pytest.raises(ValueError, match="no `seed` column"):
+        read_tuned(_write(tmp_path, _rows(DISTANCES).drop(columns=["seed"])))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match="tuned_<dataset>.csv"):
         read_tuned(empty)
 
 
-def test_summary_counts_folds_and_selection_rules_and_keeps_the_last_rerun(tmp_path):
+def test_summary_reads_one_selection_rule_and_keeps_the_last_rerun(tmp_path):
     rows = _rows(DISTANCES)
-    rows.loc[(rows["method"] == "vfae") & (rows["fold"] == 0), "selection"] = "objective"
+    rows.loc[(rows["method"] == "vfae") & (rows["fold"] == 0), "selection"] = (
+        "auc_floor:none_eligible"
+    )
+    objective = rows[rows["method"] == "binary_mi"].assign(selection="objective", auc=0.6)
     rerun = rows[(rows["method"] == "binary_mi") & (rows["fold"] == 1)].assign(auc=0.9)
     partial = rows[~((rows["method"] == "vanilla") & (rows["fold"] == 2))]
-    table = read_tuned(_write(tmp_path, pd.concat([partial, rerun])))
+    path = _write(tmp_path, pd.concat([partial, objective, rerun]))
+    table = read_tuned(path)
     assert table.attrs["superseded"] == 1
     summary = make_report(table).summary.loc["compas"]
     assert summary.loc["vanilla", "folds"] == 2
-    assert summary.loc["vfae", "selection"] == "objective (1), auc_floor (2)"
+    # A none_eligible fold is an auc_floor fold, and says so.
+    assert summary.loc["vfae", "selection"] == "auc_floor:none_eligible (1), auc_floor (2)"
+    # The objective rows (AUC 0.6) are another experiment: never mixed into a fold.
     assert summary.loc["binary_mi", "auc"] == pytest.approx((0.74 + 0.9 + 0.76) / 3)
     assert summary.loc["binary_bernoulli", "auc_std"] == pytest.approx(0.01)
-    assert list(summary.index)[-1] == "constant"
+    assert list(summary.index)[-1] == "constant" and summary.loc["constant", "folds"] == 3
+    other = read_tuned(path, selection="objective")
+    assert sorted(set(other["method"])) == ["binary_mi", "constant"]
+    assert other.loc[other["method"] == "binary_mi", "auc"].tolist() == [0.6] * 3
+
+
+def test_several_budgets_or_seeds_are_never_mixed(tmp_path):
+    rows = _rows(DISTANCES)
+    more = _rows({**DISTANCES, "binary_bernoulli": 0.5})
+    more = more[more["method"] != "constant"].assign(budget="cpu_trials20")
+    both = pd.concat([rows, more], ignore_index=True)
+    path = _write(tmp_path, both)
+    found = r"found budgets \['cpu', 'cpu_trials20'\]\. Pass budget="
+    with pytest.raises(ValueError, match=found):
+        read_tuned(path)
+    with pytest.raises(ValueError, match=found):
+        target_cells(both)
+    for budget, best in (("cpu", ("binary_bernoulli", 0.30)), ("cpu_trials20", ("adv_cls", 0.32))):
+        table = read_tuned(path, budget=budget)
+        assert (table["method"] == "constant").sum() == 3  # the constant rows join each
+        assert set(table.loc[table["method"] != "constant", "budget"]) == {budget}
+        cell = target_cells(table)[0]
+        assert (cell.best_method, cell.best_distance) == (best[0], pytest.approx(best[1]))
+        assert target_cells(both, budget=budget)[0].best_method == best[0]
+    seeds = pd.concat([rows, rows.assign(seed=1, auc=0.1)], ignore_index=True)
+    with pytest.raises(ValueError, match=r"found seeds \[0, 1\]"):
+        read_tuned(_write(tmp_path, seeds))
+    table = read_tuned(tmp_path / "tuned_compas.csv", seed=1)
+    assert (table["auc"] == 0.1).all() and len(table) == len(rows)
+    # make_results names the command of the budget it reports, and needs one.
+    make_results = _make_results()
+    path = _write(tmp_path, both)
+    with pytest.raises(ValueError, match="cpu_trials20"):
+        make_results.tuned_section(tmp_path, tmp_path / "figures")
+    text = "\n".join(make_results.tuned_section(tmp_path, tmp_path / "f", budget="cpu_trials20"))
+    assert "`keras-sqnn tune --dataset compas --budget cpu --max-trials 20`" in text
+    assert "| adv_cls | 0.320 |" in text
 
 
 def _fig4_tick_labels_do_not_overlap(figure):
@@ -323,6 +348,11 @@ def test_beyond_the_paper_section_decides_the_separation_target_on_complete_fold
     text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
     # 0.29 beats binary_bernoulli's 0.30 and fairlearn_eg_eo's 0.47.
     assert "| BinaryBernoulli, I(T; S | Y) | 3 |" in text
+    assert "Target: 0.290 against binary_bernoulli 0.300, fairlearn_eg_eo 0.470: met." in text
+    # Rows of another rule are another experiment: never averaged into the target.
+    objective = _rows({"binary_bernoulli_conditional": 0.1}).assign(selection="objective")
+    _write(tmp_path, pd.concat([_rows(distances), objective]))
+    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
     assert "Target: 0.290 against binary_bernoulli 0.300, fairlearn_eg_eo 0.470: met." in text
     _write(tmp_path, _rows({**distances, "binary_bernoulli_conditional": 0.31}))
     text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
