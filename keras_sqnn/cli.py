@@ -12,9 +12,21 @@ import numpy as np
 DATASETS = ("adult", "compas", "banks")
 
 
+def _at_least_one(text: str) -> int:
+    """An ``argparse`` type: an integer >= 1 (KerasTuner reads 0 trials as "no limit")."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1. Received: {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     from keras_sqnn.experiments.method_search import TUNING_BUDGETS
     from keras_sqnn.experiments.spaces import SPACES, TUNED_METHODS
+    from keras_sqnn.experiments.tuned_schema import SELECTION_RULES
 
     cpu, paper = TUNING_BUDGETS["cpu"], TUNING_BUDGETS["paper"]
     parser = argparse.ArgumentParser(
@@ -51,7 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         "+ (1 - AUDC); select a trial, refit it on the outer training fold, score it on the "
         "outer test fold and append a row to <out>/tuned_<dataset>.csv, with a row of the "
         "constant predictor per fold. Searches are stored under --searches and resume: a "
-        "rerun continues them and skips the rows already in the CSV.",
+        "rerun continues them and skips the rows already in the CSV. Distributed (KerasTuner's "
+        "mode: KERASTUNER_TUNER_ID=chief, tuner0, tuner1, ..., KERASTUNER_ORACLE_IP, "
+        "KERASTUNER_ORACLE_PORT): run the same command in each process; the workers never "
+        "read the CSV and always continue the searches (--overwrite is the chief's), and "
+        "each (method, outer fold) search is served on its own port, KERASTUNER_ORACLE_PORT "
+        "+ 3 i + k for a method's search of outer fold k (i: its index among the methods "
+        "with a space) and + 27 + 3 i + k for the vanilla reference search run for it.",
     )
     tune.add_argument("--dataset", choices=DATASETS, default="compas")
     tune.add_argument(
@@ -75,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     tune.add_argument(
         "--selection",
-        choices=("auc_floor", "objective"),
-        default="auc_floor",
+        choices=SELECTION_RULES,
+        default=SELECTION_RULES[0],
         help="auc_floor: the best objective among trials within 0.05 inner AUC of the tuned "
         "vanilla network's best (default); objective: the paper's best objective",
     )
@@ -93,12 +111,33 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start the methods' searches over and replace their rows",
     )
-    tune.add_argument("--max-trials", type=int, default=None, help="override the trials")
-    tune.add_argument("--epochs", type=int, default=None, help="override the epochs")
     tune.add_argument(
-        "--probe-trees", type=int, default=None, help="override the probes' 1,000 trees"
+        "--max-trials",
+        type=_at_least_one,
+        default=None,
+        help="override the trials per (method, outer fold); like --epochs and --probe-trees "
+        "it renames the budget (e.g. cpu_trials20), so its searches and rows are kept apart "
+        "from the budget's own (rows of other trial counts are never averaged together)",
     )
-    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument(
+        "--epochs",
+        type=_at_least_one,
+        default=None,
+        help="override the epochs (renames the budget, e.g. cpu_epochs5)",
+    )
+    tune.add_argument(
+        "--probe-trees",
+        type=_at_least_one,
+        default=None,
+        help="override the probes' 1,000 trees (renames the budget, e.g. cpu_probe100)",
+    )
+    tune.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the folds, searches, fits and probes; a column of the CSV, part of a "
+        "row's key",
+    )
     tune.add_argument("--verbose", type=int, default=1, choices=(0, 1))
 
     experiments = {
@@ -133,6 +172,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="draw Figures 2 and 4 from DIR/tuned_<dataset>.csv (written by `tune`) into "
         "--out instead of training",
+    )
+    commands.choices["compare"].add_argument(
+        "--tuned-selection",
+        choices=SELECTION_RULES,
+        default=SELECTION_RULES[0],
+        help="with --tuned: report the rows of this selection rule",
+    )
+    commands.choices["compare"].add_argument(
+        "--tuned-budget",
+        default=None,
+        metavar="NAME",
+        help="with --tuned: report the rows of this budget (e.g. cpu, cpu_trials20); needed "
+        "when a CSV holds several",
     )
 
     mnist = commands.add_parser(
@@ -262,13 +314,14 @@ def _tuned_figures(args: argparse.Namespace) -> Any:
     from keras_sqnn.experiments.tuned_report import tuned_figures, tuned_report
 
     check_writable(args.out)
-    report = tuned_report(args.tuned)
+    experiment = {"selection": args.tuned_selection, "budget": args.tuned_budget}
+    report = tuned_report(args.tuned, **experiment)
     for cell in report.cells:
         print(
             f"[keras-sqnn] {cell.dataset} {cell.plane}: {cell.status}; best {cell.best_method} "
             f"{cell.best_distance:.3f}, best SQNN {cell.best_sqnn} {cell.best_sqnn_distance:.3f}"
         )
-    paths = tuned_figures(args.tuned, args.out)
+    paths = tuned_figures(args.tuned, args.out, **experiment)
     print("[keras-sqnn] wrote " + ", ".join(str(path) for path in paths))
     return report
 
@@ -351,24 +404,24 @@ def biased_mnist(args: argparse.Namespace) -> Any:
 
 
 def tuning_budget(args: argparse.Namespace) -> Any:
-    """The ``--budget``, with the overrides; ``--epochs`` and ``--probe-trees`` rename it.
+    """The ``--budget`` with the overrides, each of which renames it.
 
-    ``--max-trials`` keeps the name: the stored searches are extended or cut, and the CSV's
-    ``trials`` column says how many there were.
+    ``--max-trials 20`` makes ``cpu_trials20``, ``--epochs 5`` ``cpu_epochs5``,
+    ``--probe-trees 100`` ``cpu_probe100`` (combined in that order): the searches live
+    under the budget's name and the CSV's rows are keyed by it, so a fold tuned with one
+    setting is never skipped, resumed or averaged as if it had another.
     """
     import dataclasses
 
     from keras_sqnn.experiments.method_search import TUNING_BUDGETS
+    from keras_sqnn.experiments.tuned_schema import budget_name
 
     budget = TUNING_BUDGETS[args.budget]
-    name = budget.name
-    if args.epochs is not None:
-        name += f"_epochs{args.epochs}"
-    if args.probe_trees is not None:
-        name += f"_probe{args.probe_trees}"
     return dataclasses.replace(
         budget,
-        name=name,
+        name=budget_name(
+            budget.name, trials=args.max_trials, epochs=args.epochs, probe_trees=args.probe_trees
+        ),
         trials=budget.trials if args.max_trials is None else args.max_trials,
         epochs=budget.epochs if args.epochs is None else args.epochs,
         probe_trees=budget.probe_trees if args.probe_trees is None else args.probe_trees,
@@ -376,7 +429,12 @@ def tuning_budget(args: argparse.Namespace) -> Any:
 
 
 def tune(args: argparse.Namespace) -> Any:
-    """Tune each --method on each outer fold; append <out>/tuned_<dataset>.csv."""
+    """Tune each --method on each outer fold; append <out>/tuned_<dataset>.csv.
+
+    In KerasTuner's distributed mode run the same command in the chief and in every worker:
+    the workers never read the CSV and always continue the searches, and each search is
+    served on its own port (:func:`keras_sqnn.experiments.tuned.oracle_port_offset`).
+    """
     import time
 
     import pandas as pd

@@ -20,19 +20,24 @@ Distributed search uses KerasTuner's own mode: start the same program once with
 ``KERASTUNER_TUNER_ID=chief`` and once per worker with ``KERASTUNER_TUNER_ID=tuner0``,
 ``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` / ``KERASTUNER_ORACLE_PORT`` pointing at the
 chief; the chief runs the oracle and the workers run trials. A program that runs several
-searches one after the other (:func:`nested_search`, one per outer fold) serves its k-th
-search (from 0) on port ``KERASTUNER_ORACLE_PORT + k``: KerasTuner's chief leaves a finished
-search's server running, and a worker would otherwise reach it for the next search. The
-chief and the workers must therefore run the same searches in the same order.
+searches one after the other gives each its own port, ``KERASTUNER_ORACLE_PORT +
+port_offset`` (:class:`FairnessTuner`'s argument; :func:`nested_search` serves outer fold
+k on offset k): KerasTuner's chief leaves a finished search's server running, and a worker
+would otherwise reach it for the next search. The offset depends on what the search is,
+never on how many searches a process has run, so a worker that starts late, or skips
+work, still meets each search on its own port. The chief and the workers run the same
+searches in the same order; a worker never deletes a stored search (``overwrite`` is the
+chief's).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import itertools
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,24 +62,32 @@ def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
     return {OBJECTIVE: auc + (1.0 - gpa) + (1.0 - audc), "auc": auc, "gpa": gpa, "audc": audc}
 
 
-_searches_started = itertools.count()
-_base_port: list[int] = []
+@contextlib.contextmanager
+def _oracle_port(offset: int) -> Iterator[None]:
+    """Within the block, ``KERASTUNER_ORACLE_PORT`` (if set) is moved up by ``offset``.
 
-
-def _next_oracle_port() -> None:
-    """In KerasTuner's distributed mode, move the k-th tuner of this process to base port + k."""
-    if "KERASTUNER_ORACLE_PORT" not in os.environ:
+    KerasTuner reads the port when a worker's tuner is made and when the chief's search
+    starts its server.
+    """
+    base = os.environ.get("KERASTUNER_ORACLE_PORT")
+    if base is None or not offset:
+        yield
         return
-    if not _base_port:
-        _base_port.append(int(os.environ["KERASTUNER_ORACLE_PORT"]))
-    os.environ["KERASTUNER_ORACLE_PORT"] = str(_base_port[0] + next(_searches_started))
+    os.environ["KERASTUNER_ORACLE_PORT"] = str(int(base) + offset)
+    try:
+        yield
+    finally:
+        os.environ["KERASTUNER_ORACLE_PORT"] = base
+
+
+def is_distributed() -> bool:
+    """Whether this process takes part in KerasTuner's distributed mode (chief or worker)."""
+    return "KERASTUNER_ORACLE_IP" in os.environ
 
 
 def is_worker() -> bool:
     """Whether this process is a worker of KerasTuner's distributed mode (not the chief)."""
-    return "KERASTUNER_ORACLE_IP" in os.environ and (
-        os.environ.get("KERASTUNER_TUNER_ID") != "chief"
-    )
+    return is_distributed() and os.environ.get("KERASTUNER_TUNER_ID") != "chief"
 
 
 class SQNNHyperModel(kt.HyperModel):
@@ -219,6 +232,9 @@ class FairnessTuner(kt.BayesianOptimization):
         num_initial_points: random trials before the Bayesian ones (KerasTuner's default:
             3 per hyper-parameter).
         label: prefix of the progress lines (default: ``project_name``).
+        port_offset: in KerasTuner's distributed mode, the chief serves this search on
+            ``KERASTUNER_ORACLE_PORT + port_offset`` and the workers reach it there; give
+            each search of a program its own offset, the same in the chief and the workers.
     """
 
     def __init__(
@@ -234,6 +250,7 @@ class FairnessTuner(kt.BayesianOptimization):
         seed: int = 0,
         num_initial_points: int | None = None,
         label: str | None = None,
+        port_offset: int = 0,
     ) -> None:
         if resume and overwrite:
             raise ValueError("Expected at most one of `resume` and `overwrite` to be True.")
@@ -241,8 +258,9 @@ class FairnessTuner(kt.BayesianOptimization):
         stored = project / _FINGERPRINT
         fingerprint = {**(fingerprint or {}), "space": _space_description(hypermodel)}
         # In KerasTuner's distributed mode the chief owns the search directory; the workers
-        # share it and follow the chief.
+        # share it and follow the chief: a worker's overwrite would delete the chief's search.
         worker = is_worker()
+        overwrite = overwrite and not worker
         existing = stored.exists() or (project / "oracle.json").exists()
         if not worker and existing and not (resume or overwrite):
             raise FileExistsError(
@@ -257,22 +275,27 @@ class FairnessTuner(kt.BayesianOptimization):
                     f"search space; refusing to resume it. Stored: {previous}. "
                     f"Requested: {fingerprint}. Use overwrite=True or another directory."
                 )
-        _next_oracle_port()
-        super().__init__(
-            hypermodel=hypermodel,
-            objective=kt.Objective(OBJECTIVE, direction="max"),
-            max_trials=max_trials,
-            num_initial_points=num_initial_points,
-            seed=seed,
-            directory=str(directory),
-            project_name=project_name,
-            overwrite=overwrite,
-        )
+        self.port_offset = port_offset
+        with _oracle_port(port_offset):
+            super().__init__(
+                hypermodel=hypermodel,
+                objective=kt.Objective(OBJECTIVE, direction="max"),
+                max_trials=max_trials,
+                num_initial_points=num_initial_points,
+                seed=seed,
+                directory=str(directory),
+                project_name=project_name,
+                overwrite=overwrite,
+            )
         if not worker:
             project.mkdir(parents=True, exist_ok=True)
             stored.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
         self.label = label or project_name
         self._search_started = time.perf_counter()
+
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        with _oracle_port(self.port_offset):
+            super().search(*fit_args, **fit_kwargs)
 
     def on_search_begin(self) -> None:
         super().on_search_begin()
@@ -402,6 +425,7 @@ def nested_search(
             resume=resume,
             overwrite=overwrite,
             seed=seed,
+            port_offset=index,
             fingerprint={
                 "dataset": dataset.name,
                 "rows": len(dataset.y),

@@ -183,9 +183,11 @@ def test_tune_appends_the_tuned_rows_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     table = pd.read_csv(tmp_path / "tuned_compas.csv")
     assert table["method"].tolist() == ["constant", "vanilla"]
-    assert table["budget"].tolist() == ["none", "cpu_epochs1_probe10"]
+    # Each override renames the budget: rows of other trial counts are never averaged.
+    assert table["budget"].tolist() == ["none", "cpu_trials1_epochs1_probe10"]
     assert table["trials"].tolist() == [0, 1]
-    search = tmp_path / "searches" / "compas" / "cpu_epochs1_probe10" / "vanilla" / "outer0"
+    search = tmp_path / "searches" / "compas" / "cpu_trials1_epochs1_probe10" / "vanilla"
+    search = search / "outer0"
     assert (search / "keras_sqnn_search.json").exists()
     printed = capsys.readouterr().out
     # Progress: one line per inner fold of the trial, per trial, per outer fold, per method.
@@ -211,6 +213,31 @@ def test_tune_appends_the_tuned_rows_and_resumes(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "tuned_compas.csv").equals(table)
     with pytest.raises(SystemExit, match="--resume or --overwrite"):
         main([*args, "--resume", "--overwrite"])
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-trials", "0"), ("--max-trials", "-3"), ("--epochs", "0"), ("--probe-trees", "0")],
+)
+def test_tune_refuses_a_budget_below_one_before_loading_data(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as info:
+        main(["tune", "--out", str(tmp_path), option, value])
+    assert info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument {option}: expected an integer >= 1. Received: {value}" in error
+    assert not (tmp_path / "tuned_compas.csv").exists()
+
+
+def test_tune_options_come_from_the_package():
+    from keras_sqnn import cli
+    from keras_sqnn.experiments.selection import SELECTION_RULES
+
+    tune = cli._parser()._subparsers._group_actions[0].choices["tune"]
+    selection = next(a for a in tune._actions if a.dest == "selection")
+    assert tuple(selection.choices) == SELECTION_RULES and selection.default == "auc_floor"
+    args = tune.parse_args(["--max-trials", "20"])
+    assert cli.tuning_budget(args).name == "cpu_trials20"
+    assert cli.tuning_budget(args).trials == 20
 
 
 def test_tune_checks_the_searches_folder_before_training(tmp_path):
@@ -309,6 +336,14 @@ def test_compare_tuned_draws_figures_2_and_4_and_prints_the_cells(tmp_path, caps
         assert (out / f"tuned_compas_{figure}.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(FileNotFoundError):
         main(["compare", "--tuned", str(tmp_path / "empty"), "--out", str(out)])
+    # A second budget needs choosing; its rows are reported alone.
+    rows = _rows({**DISTANCES, "binary_bernoulli": 0.5})
+    rows = pd.concat([_rows(DISTANCES), rows[rows["method"] != "constant"].assign(budget="b2")])
+    rows.to_csv(tuned / "tuned_compas.csv", index=False)
+    with pytest.raises(ValueError, match=r"found budgets \['cpu', 'b2'\]"):
+        main(["compare", "--tuned", str(tuned), "--out", str(out)])
+    assert main(["compare", "--tuned", str(tuned), "--out", str(out), "--tuned-budget", "b2"]) == 0
+    assert "compas gpa: not met; best adv_cls 0.320" in capsys.readouterr().out
 
 
 def test_biased_mnist_command_offers_the_package_methods():

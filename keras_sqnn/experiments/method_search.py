@@ -23,7 +23,8 @@ from keras_sqnn.datasets.folds import strata
 from keras_sqnn.experiments import spaces
 from keras_sqnn.experiments.methods import Method
 from keras_sqnn.experiments.selection import TrialRecord
-from keras_sqnn.tuning import OBJECTIVE, FairnessTuner, fairness_score, indices_digest
+from keras_sqnn.tuning import OBJECTIVE, FairnessTuner, fairness_score, indices_digest, is_worker
+from keras_sqnn.validation import check_positive_int
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,26 @@ class TuningBudget:
     n_inner_train: int | None
     probe_trees: int = 1000
 
+    def __post_init__(self) -> None:
+        # KerasTuner reads max_trials=0 as "no limit"; a zero-tree probe fails after the search.
+        for name in ("trials", "epochs", "probe_trees"):
+            check_positive_int(getattr(self, name), name)
+        if self.n_inner_train is not None:
+            check_positive_int(self.n_inner_train, "n_inner_train")
+
 
 TUNING_BUDGETS = {
     # Seconds per fit of each method's default trial (10 epochs, a 4,000-row inner training
     # subsample, the full inner validation fold), measured on this 2-vCPU machine while
     # another training job used about 1.4 cores (so pessimistic), in the order
     # binary_bernoulli, binary_mi, vanilla, adv_cls, vfae, fairlearn_eg, fairlearn_eg_eo,
-    # fairlearn_adv: Adult 4.0 3.1 2.7 2.8 4.6 10.2 13.6 13.5 (a trial of all eight on 3
-    # inner folds: 490 s), Banks 2.9 3.1 2.2 2.6 4.1 11.5 6.5 12.0 (404 s), COMPAS 3.1 3.1
-    # 2.4 2.4 5.2 2.9 3.9 7.8 (277 s). On Adult an outer fold's refits take about 210 s
-    # (fairlearn_adv 92 s, fairlearn_eg 28 s, vanilla 7 s) and its 1,000-tree probes 45-67 s
-    # per method with a representation (about 330 s). Seven trials: about 3 x 7 x 163 s +
-    # 3 x 540 s = 84 minutes on Adult, 75 on Banks, 35 on COMPAS.
+    # fairlearn_adv: Adult 4.0 3.1 2.7 2.8 4.6 10.2 13.6 13.5 (54.5 s for all eight, so one
+    # trial of each on the 3 inner folds of an outer fold takes 163 s, and on all 3 outer x
+    # 3 inner folds 490 s), Banks 2.9 3.1 2.2 2.6 4.1 11.5 6.5 12.0 (44.9 s; 404 s), COMPAS
+    # 3.1 3.1 2.4 2.4 5.2 2.9 3.9 7.8 (30.8 s; 277 s). On Adult an outer fold's refits take
+    # about 210 s (fairlearn_adv 92 s, fairlearn_eg 28 s, vanilla 7 s) and its 1,000-tree
+    # probes 45-67 s per method with a representation (about 330 s). Seven trials: about
+    # 7 x 490 s + 3 x 540 s = 84 minutes on Adult, 75 on Banks, 35 on COMPAS.
     "cpu": TuningBudget("cpu", trials=7, epochs=10, learning_rate=1e-3, n_inner_train=4000),
     # The paper: 200 trials of 100 epochs, the SQNNs at Adam 1e-4, whole inner folds.
     "paper": TuningBudget("paper", trials=200, epochs=100, learning_rate=1e-4, n_inner_train=None),
@@ -201,10 +210,12 @@ def search_fold(
     resume: bool,
     seed: int,
     verbose: int,
+    port_offset: int = 0,
 ) -> FairnessTuner:
     """Run, or continue, ``method``'s search on the inner folds of outer fold ``index``.
 
-    The search is stored in ``<searches>/<dataset>/<budget name>/<method>/outer<index>``,
+    The search is stored in ``<searches>/<dataset>/<budget name>/<method>/outer<index>``
+    (``outer<index>_seed<seed>`` for a seed other than 0: the folds and fits differ),
     fingerprinted with the dataset, the outer fold, the inner folds' rows (``digests``),
     the subsample size and the method's fixed settings.
 
@@ -216,9 +227,12 @@ def search_fold(
         digests: their digests (:func:`inner_arrays`).
         budget: trials, epochs, learning rate and subsample size.
         searches: the folder of the searches.
-        resume: continue a stored search; False starts it over.
+        resume: continue a stored search; False starts it over. A worker of KerasTuner's
+            distributed mode always continues (the chief owns the search).
         seed: seed of the oracle and of every fit.
         verbose: see :meth:`keras_sqnn.tuning.FairnessTuner.search`.
+        port_offset: in KerasTuner's distributed mode, the search is served on
+            ``KERASTUNER_ORACLE_PORT + port_offset``.
 
     Returns:
         The tuner, its search finished.
@@ -233,11 +247,12 @@ def search_fold(
     tuner = FairnessTuner(
         hypermodel,
         directory=Path(searches) / dataset.name / budget.name / method,
-        project_name=f"outer{index}",
+        project_name=f"outer{index}" if seed == 0 else f"outer{index}_seed{seed}",
         max_trials=budget.trials,
-        resume=resume,
-        overwrite=not resume,
+        resume=resume or is_worker(),
+        overwrite=not (resume or is_worker()),
         seed=seed,
+        port_offset=port_offset,
         label=f"{dataset.name} {method} outer{index}",
         fingerprint={
             "dataset": dataset.name,

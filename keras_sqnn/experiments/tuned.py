@@ -14,13 +14,19 @@ and appends one row to ``<out>/tuned_<dataset>.csv``. A rerun skips the rows alr
 there. Each outer fold also gets one row of the constant predictor (``method``
 ``"constant"``, ``selection`` and ``budget`` ``"none"``), the reference point.
 
-Searches are stored in ``<searches>/<dataset>/<budget>/<method>/outer<k>`` and resume, so
-a dataset can be tuned over several sittings. They are distributable with KerasTuner's
+Searches are stored in ``<searches>/<dataset>/<budget>/<method>/outer<k>`` (with
+``_seed<s>`` for a seed s other than 0) and resume, so a dataset can be tuned over several
+sittings. They are distributable with KerasTuner's
 mode: start the same command with ``KERASTUNER_TUNER_ID=chief`` and with
 ``KERASTUNER_TUNER_ID=tuner0``, ``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` and
 ``KERASTUNER_ORACLE_PORT``; the workers run trials, the chief selects, refits and writes.
-The k-th search of the run (from 0; the vanilla reference searches count) is served on
-port ``KERASTUNER_ORACLE_PORT + k`` (see :mod:`keras_sqnn.tuning`).
+A worker never reads the CSV and never starts a search over: it takes part in every search
+of the command, and the chief, in this mode, serves every search, even of a fold already
+in the CSV (a finished search ends at once). Each search has its own port,
+``KERASTUNER_ORACLE_PORT + oracle_port_offset(method, fold)`` (:func:`oracle_port_offset`:
+a method's own search of outer fold k on ``3 i + k``, ``i`` the method's index in
+:data:`keras_sqnn.experiments.tuned_schema.SEARCHED_METHODS`; the vanilla reference search
+run for it on ``27 + 3 i + k``), so the ports 0 to 53 above the base must be open.
 
 Budgets (:data:`TUNING_BUDGETS`): ``"paper"`` is 200 trials of 100 epochs, the SQNNs at
 Adam 1e-4, on whole inner folds. ``"cpu"`` fits all eight default methods on one dataset
@@ -32,7 +38,6 @@ inner validation folds, the refits and the tests use every row.
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -60,33 +65,18 @@ from keras_sqnn.experiments.selection import (
     check_rule,
     select,
 )
-from keras_sqnn.tuning import OBJECTIVE, is_worker
-
-N_OUTER = N_INNER = 3
-
-CSV_COLUMNS = (
-    "dataset",
-    "method",
-    "fold",
-    "selection",
-    "budget",
-    "params",
-    "trials",
-    "inner_score",
-    "inner_auc",
-    "auc",
-    "accuracy",
-    "gpa",
-    "audc",
-    "adrg",
-    "probe_auc_s",
-    "probe_auc_y",
-    "tradeoff_gpa",
-    "tradeoff_audc",
-    "train_seconds",
-    "search_seconds",
+from keras_sqnn.experiments.tuned_schema import (
+    CSV_COLUMNS,
+    N_INNER,
+    N_OUTER,
+    SEARCHED_METHODS,
+    constant_row,
+    read_results,
+    rule_of,
 )
-"""The columns of ``tuned_<dataset>.csv``, in order."""
+from keras_sqnn.tuning import OBJECTIVE, is_distributed, is_worker
+
+__all__ = ["CSV_COLUMNS", "oracle_port_offset", "read_results", "tune_method"]
 
 
 def _dataset(dataset: str | Dataset) -> Dataset:
@@ -123,18 +113,21 @@ def _outer_indices(outer_folds: Any) -> list[int]:
     return indices
 
 
-def read_results(path: str | Path) -> pd.DataFrame:
-    """The rows of a ``tuned_<dataset>.csv`` (an empty table if there is none yet)."""
-    path = Path(path)
-    if not path.exists():
-        return pd.DataFrame(columns=list(CSV_COLUMNS))
-    table = pd.read_csv(path)
-    if list(table.columns) != list(CSV_COLUMNS):
-        raise ValueError(
-            f"Expected {path} to have the columns {list(CSV_COLUMNS)}. "
-            f"Received: {list(table.columns)}; move it away to start a new one."
-        )
-    return table
+def oracle_port_offset(method: str, fold: int, *, reference: bool = False) -> int:
+    """The port of a search above ``KERASTUNER_ORACLE_PORT`` in KerasTuner's distributed mode.
+
+    ``method``'s own search of outer fold ``fold`` is at ``N_OUTER * i + fold``, ``i`` the
+    method's index in :data:`keras_sqnn.experiments.tuned_schema.SEARCHED_METHODS`; the
+    vanilla reference search run for it (``reference=True``) is ``N_OUTER *
+    len(SEARCHED_METHODS)`` further. It depends only on the search, so a chief and its
+    workers agree on it whatever each has run before.
+
+    Example:
+        >>> oracle_port_offset("binary_mi", 2), oracle_port_offset("binary_mi", 2, reference=True)
+        (5, 32)
+    """
+    index = SEARCHED_METHODS.index(method)
+    return N_OUTER * (index + (len(SEARCHED_METHODS) if reference else 0)) + fold
 
 
 def _rows_of(table: pd.DataFrame, **key: Any) -> np.ndarray:
@@ -143,7 +136,7 @@ def _rows_of(table: pd.DataFrame, **key: Any) -> np.ndarray:
     for column, value in key.items():
         values = table[column]
         if column == "selection":  # "auc_floor:none_eligible" is a row of rule "auc_floor".
-            values = values.astype(str).str.split(":").str[0]
+            values = values.map(rule_of)
         mask &= (values == value).to_numpy()
     return mask
 
@@ -190,23 +183,10 @@ def _refit_and_score(
     return test, seconds
 
 
-def _constant_row(dataset: Dataset, index: int, arrays: FoldArrays) -> dict[str, Any]:
+def _constant_row(dataset: Dataset, index: int, arrays: FoldArrays, seed: int) -> dict[str, Any]:
     constant = ConstantMethod().fit(arrays.x_train, arrays.y_train, arrays.s_train)
     test = score(constant, arrays.x_test, arrays.y_test, arrays.s_test)
-    return {
-        "dataset": dataset.name,
-        "method": "constant",
-        "fold": index,
-        "selection": "none",
-        "budget": "none",
-        "params": "{}",
-        "trials": 0,
-        "inner_score": math.nan,
-        "inner_auc": math.nan,
-        **{column: test[column] for column in CSV_COLUMNS if column in test},
-        "train_seconds": 0.0,
-        "search_seconds": 0.0,
-    }
+    return constant_row(dataset.name, index, seed, test)
 
 
 def _search_and_select(
@@ -224,7 +204,7 @@ def _search_and_select(
     """Run the fold's searches (vanilla's first for auc_floor); None on a worker."""
     inner, digests = inner_arrays(dataset, outer, n_inner_train=budget.n_inner_train, seed=seed)
 
-    def search(name: str, resume: bool) -> list[TrialRecord]:
+    def search(name: str, resume: bool, port_offset: int) -> list[TrialRecord]:
         tuner = search_fold(
             dataset,
             name,
@@ -236,12 +216,15 @@ def _search_and_select(
             resume=resume,
             seed=seed,
             verbose=verbose,
+            port_offset=port_offset,
         )
         return [] if is_worker() else trial_records(tuner, name)
 
     floor = selection == "auc_floor"
-    vanilla = search("vanilla", True) if floor and method != "vanilla" else []
-    records = search(method, resume)
+    vanilla = []
+    if floor and method != "vanilla":
+        vanilla = search("vanilla", True, oracle_port_offset(method, index, reference=True))
+    records = search(method, resume, oracle_port_offset(method, index))
     if is_worker():
         return None
     if not floor:
@@ -275,15 +258,18 @@ def tune_method(
         outer_folds: the outer folds to run (default: 0, 1 and 2).
         selection: ``"auc_floor"`` or ``"objective"`` (see
             :mod:`keras_sqnn.experiments.selection`).
-        resume: continue stored searches and skip the (method, fold, selection, budget)
-            rows already in the CSV; False starts the method's searches over and replaces
-            its rows (the vanilla reference searches are continued either way).
-        seed: seed of the folds, the searches, the fits and the probes.
+        resume: continue stored searches and skip the (method, fold, selection, budget,
+            seed) rows already in the CSV; False starts the method's searches over and
+            replaces its rows (the vanilla reference searches are continued either way). A
+            worker of KerasTuner's distributed mode ignores it: it always continues.
+        seed: seed of the folds, the searches, the fits and the probes (a column of the
+            CSV, part of the row's key).
         verbose: 1 prints KerasTuner's trial summaries, one line per inner fit, trial,
             outer fold and method, with seconds; 0 prints nothing.
 
     Returns:
-        The CSV's rows of ``method`` with this selection rule and budget.
+        The CSV's rows of ``method`` with this selection rule, budget and seed (none on a
+        worker of KerasTuner's distributed mode, which never reads the CSV).
 
     Example:
         >>> tune_method("compas", "vfae", out="results", searches="searches")  # doctest: +SKIP
@@ -307,19 +293,34 @@ def tune_method(
     for index in indices:
         outer = folds[index]
         arrays = None
-        table = read_results(path)
-        if chief and not _rows_of(table, method="constant", fold=index).any():
-            arrays = train_test_arrays(ds, outer.train, outer.test)
-            _write_row(path, _constant_row(ds, index, arrays), replace=None)
-        unit = {"method": method, "fold": index, "selection": selection, "budget": plan.name}
-        if resume and _rows_of(table, **unit).any():
-            if verbose:
-                print(f"{prefix} outer fold {index}: already in {path}, skipped", flush=True)
-            continue
+        unit = {
+            "method": method,
+            "fold": index,
+            "selection": selection,
+            "budget": plan.name,
+            "seed": seed,
+        }
+        done = False
+        if chief:  # A worker never reads the CSV: it takes part in every search.
+            table = read_results(path)
+            if not _rows_of(table, method="constant", fold=index, seed=seed).any():
+                arrays = train_test_arrays(ds, outer.train, outer.test)
+                _write_row(path, _constant_row(ds, index, arrays, seed), replace=None)
+            done = resume and bool(_rows_of(table, **unit).any())
+            if done and not is_distributed():
+                if verbose:
+                    print(f"{prefix} outer fold {index}: already in {path}, skipped", flush=True)
+                continue
         searched = _search_and_select(
-            ds, method, outer, index, plan, searches, selection, resume, seed, verbose
+            ds, method, outer, index, plan, searches, selection, resume or not chief, seed, verbose
         )
         if searched is None:  # A worker of a distributed search: the chief goes on.
+            continue
+        if done:  # The chief served the finished searches to the workers.
+            if verbose:
+                print(
+                    f"{prefix} outer fold {index}: already in {path}, searches served", flush=True
+                )
             continue
         chosen, records, reference = searched
         if arrays is None:
@@ -352,6 +353,8 @@ def tune_method(
             )
     if verbose:
         print(f"{prefix} done in {time.perf_counter() - started:.1f} s", flush=True)
+    if not chief:
+        return pd.DataFrame(columns=list(CSV_COLUMNS))
     table = read_results(path)
-    mine = _rows_of(table, method=method, selection=selection, budget=plan.name)
+    mine = _rows_of(table, method=method, selection=selection, budget=plan.name, seed=seed)
     return table[mine].reset_index(drop=True)

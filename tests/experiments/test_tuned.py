@@ -11,15 +11,26 @@ import pandas as pd
 import pytest
 
 from keras_sqnn import tuning
-from keras_sqnn.datasets import fetch_compas
-from keras_sqnn.experiments import CSV_COLUMNS, TUNED_METHODS, build_method, read_results
+from keras_sqnn.datasets import fetch_compas, nested_folds
+from keras_sqnn.experiments import (
+    CSV_COLUMNS,
+    TUNED_METHODS,
+    build_method,
+    method_search,
+    read_results,
+    spaces,
+    tuned,
+)
 from keras_sqnn.experiments.method_search import (
     TUNING_BUDGETS,
     MethodHyperModel,
+    TuningBudget,
     subsample,
     trial_records,
 )
-from keras_sqnn.experiments.tuned import tune_method
+from keras_sqnn.experiments.selection import TrialRecord
+from keras_sqnn.experiments.tuned import oracle_port_offset, tune_method
+from keras_sqnn.experiments.tuned_schema import ROW_KEY, SEARCHED_METHODS
 from tests.experiments.test_compare import synthetic_dataset
 from tests.tuning.search_script import synthetic_folds
 from tests.tuning.test_tuning import _free_port
@@ -100,7 +111,9 @@ def test_tune_method_writes_one_row_per_fold_and_skips_it_on_rerun(tmp_path, cap
     constant, row = csv.iloc[0], csv.iloc[1]
     assert (constant["auc"], constant["gpa"], constant["audc"]) == (0.5, 0.0, 0.0)
     assert constant["params"] == "{}" and constant["trials"] == 0 and np.isnan(constant["adrg"])
+    assert tuple(constant[list(ROW_KEY)]) == ("synthetic", "constant", 1, "none", "none", 0)
     assert row["fold"] == 1 and row["budget"] == "tiny" and row["trials"] == 1
+    assert row["seed"] == 0
     assert row["selection"] in ("auc_floor", "auc_floor:none_eligible")
     assert np.isnan(row["adrg"]) and row["search_seconds"] > 0
     assert table.equals(csv.iloc[[1]].reset_index(drop=True))
@@ -157,27 +170,170 @@ def test_every_method_tunes_end_to_end_on_500_compas_rows(tmp_path):
     assert tuned.loc[with_representation, "adrg"].notna().all()
 
 
-def test_each_search_of_a_distributed_run_gets_its_own_oracle_port(tmp_path, monkeypatch):
-    # The chief leaves a finished search's server running; the next search must not reuse
-    # its port, or the workers would ask the finished oracle for trials.
-    monkeypatch.setattr(tuning, "_base_port", [])
-    monkeypatch.setattr(tuning, "_searches_started", iter(range(100)))
+def test_another_seed_is_another_row_and_has_its_own_constant_rows(tmp_path):
+    run = dict(out=tmp_path, searches=tmp_path / "s", budget=ONE_TRIAL, outer_folds=[0])
+    tune_method(synthetic_dataset(), "fairlearn_eg", **run, selection="objective")
+    table = tune_method(synthetic_dataset(), "fairlearn_eg", **run, selection="objective", seed=1)
+    assert table["seed"].tolist() == [1]
+    csv = read_results(tmp_path / "tuned_synthetic.csv")
+    assert sorted(zip(csv["method"], csv["seed"], strict=True)) == [
+        ("constant", 0),
+        ("constant", 1),
+        ("fairlearn_eg", 0),
+        ("fairlearn_eg", 1),
+    ]
+
+
+def test_a_budget_of_zero_trials_or_trees_is_refused_up_front(tmp_path):
+    for field, value in (("trials", 0), ("trials", -2), ("epochs", 0), ("probe_trees", 0)):
+        with pytest.raises(ValueError, match=f"Received: {field}={value}"):
+            dataclasses.replace(TINY, **{field: value})
+    with pytest.raises(ValueError, match="Received: n_inner_train=0"):
+        TuningBudget("x", trials=1, epochs=1, learning_rate=1e-3, n_inner_train=0)
+    assert dataclasses.replace(TINY, n_inner_train=None).n_inner_train is None
+
+
+def test_auc_floor_takes_the_vanilla_search_of_the_same_outer_fold_as_reference(
+    tmp_path, monkeypatch
+):
+    chosen = []
+    real_select = tuned.select
+
+    def spy(records, rule, **kwargs):
+        chosen.append((records, kwargs["reference_auc"]))
+        return real_select(records, rule, **kwargs)
+
+    monkeypatch.setattr(tuned, "select", spy)
+    run = dict(out=tmp_path, searches=tmp_path / "s", budget=ONE_TRIAL, outer_folds=[0, 2])
+    tune_method(synthetic_dataset(), "fairlearn_eg", **run, verbose=0)
+    assert len(chosen) == 2
+    for fold, (records, reference) in zip((0, 2), chosen, strict=True):
+        # Read from the stored vanilla trials, not through trial_records.
+        stored = tmp_path / "s" / "synthetic" / "tiny" / "vanilla" / f"outer{fold}"
+        aucs = [
+            json.loads(path.read_text())["metrics"]["metrics"]["auc"]["observations"][0]["value"]
+            for path in stored.glob("trial_*/trial.json")
+        ]
+        assert len(aucs) == 1 and reference == pytest.approx(max(a[0] for a in aucs))
+        assert reference != pytest.approx(max(r.auc for r in records))  # not the method's own
+    assert chosen[0][1] != pytest.approx(chosen[1][1])
+
+
+def test_trials_fit_on_the_inner_subsample_and_the_refit_on_the_outer_training_fold(
+    tmp_path, monkeypatch
+):
+    dataset = synthetic_dataset()
+    fitted, inner = [], []
+    real_method_from, real_arrays = spaces.method_from, method_search.train_test_arrays
+
+    def method_from(*args, **kwargs):
+        method = real_method_from(*args, **kwargs)
+        fit = method.fit
+        method.fit = lambda x, y, s, *a, **k: fitted.append(len(y)) or fit(x, y, s, *a, **k)
+        return method
+
+    def train_test_arrays(data, train, test):
+        inner.append((np.asarray(train), np.asarray(test)))
+        return real_arrays(data, train, test)
+
+    monkeypatch.setattr(spaces, "method_from", method_from)
+    monkeypatch.setattr(method_search, "train_test_arrays", train_test_arrays)
+    budget = dataclasses.replace(ONE_TRIAL, n_inner_train=50)
+    run = dict(out=tmp_path, searches=tmp_path / "s", budget=budget, outer_folds=[1])
+    tune_method(dataset, "fairlearn_eg", **run, selection="objective", verbose=0)
+    outer = nested_folds(dataset.y, dataset.s, n_outer=3, n_inner=3, seed=0)[1]
+    assert len(inner) == 3
+    for (train, validation), (inner_train, inner_validation) in zip(
+        inner, outer.inner, strict=True
+    ):
+        assert len(inner_train) > 50 and len(train) == 50
+        assert set(train) <= set(inner_train)  # only inner training rows, subsampled
+        np.testing.assert_array_equal(np.sort(validation), np.sort(inner_validation))
+    assert fitted == [50, 50, 50, len(outer.train)]
+
+
+def test_oracle_ports_depend_only_on_the_search(tmp_path, monkeypatch):
+    offsets = [
+        oracle_port_offset(method, fold, reference=reference)
+        for reference in (False, True)
+        for method in SEARCHED_METHODS
+        for fold in range(3)
+    ]
+    assert sorted(offsets) == list(range(2 * 3 * len(SEARCHED_METHODS)))
+    assert tuple(spaces.SPACES) == SEARCHED_METHODS
+    # The chief serves a search on base + its offset, and leaves the variable as it was.
+    from keras_tuner.src.distribute import oracle_chief
+
+    served = []
+    monkeypatch.setattr(
+        oracle_chief, "start_server", lambda oracle: served.append(os.environ[PORT])
+    )
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
-    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "5000")
+    monkeypatch.setenv(PORT, "5000")
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
-    ports = []
-    for name in ("a", "b", "c"):
-        _tuner(tmp_path / name, "fairlearn_eg", 1)
-        ports.append(os.environ["KERASTUNER_ORACLE_PORT"])
-    assert ports == ["5000", "5001", "5002"]
+    for name, offset in (("a", 7), ("b", 0), ("c", 7)):
+        _tuner(tmp_path / name, "fairlearn_eg", 1, port_offset=offset).search(synthetic_folds())
+        assert os.environ[PORT] == "5000"
+    assert served == ["5007", "5000", "5007"]
 
 
-@pytest.mark.slow
-def test_a_chief_and_two_workers_tune_a_method_and_its_reference(tmp_path):
+PORT = "KERASTUNER_ORACLE_PORT"
+
+
+def _as_worker(monkeypatch):
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv(PORT, "5000")
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+
+
+def test_a_worker_never_reads_the_csv_and_never_starts_a_search_over(tmp_path, monkeypatch):
+    first = _tuner(tmp_path, "fairlearn_eg", 1)
+    first.search(synthetic_folds())
+    _as_worker(monkeypatch)
+    _tuner(tmp_path, "fairlearn_eg", 1, overwrite=True)  # would delete the chief's search
+    assert len(list(tmp_path.glob("search/trial_*/trial.json"))) == 1
+    searched = []
+
+    def search_fold(dataset, method, index, *args, resume, port_offset, **kwargs):
+        searched.append((method, index, resume, port_offset))
+
+    monkeypatch.setattr(tuned, "search_fold", search_fold)
+    monkeypatch.setattr(tuned, "read_results", lambda path: pytest.fail("read the CSV"))
+    run = dict(out=tmp_path, searches=tmp_path / "s", budget=TINY, outer_folds=[0, 2])
+    table = tune_method(synthetic_dataset(), "fairlearn_eg", **run, resume=False)
+    assert table.empty and not (tmp_path / "tuned_synthetic.csv").exists()
+    assert searched == [
+        ("vanilla", 0, True, oracle_port_offset("fairlearn_eg", 0, reference=True)),
+        ("fairlearn_eg", 0, True, oracle_port_offset("fairlearn_eg", 0)),
+        ("vanilla", 2, True, oracle_port_offset("fairlearn_eg", 2, reference=True)),
+        ("fairlearn_eg", 2, True, oracle_port_offset("fairlearn_eg", 2)),
+    ]
+
+
+def test_a_distributed_chief_serves_the_searches_of_a_fold_already_written(tmp_path, monkeypatch):
+    run = dict(out=tmp_path, searches=tmp_path / "s", budget=ONE_TRIAL, outer_folds=[0])
+    tune_method(synthetic_dataset(), "fairlearn_eg", **run, selection="objective", verbose=0)
+    csv = read_results(tmp_path / "tuned_synthetic.csv")
+    searched = []
+    monkeypatch.setattr(tuned, "search_fold", lambda *a, **k: searched.append(a[1]))
+    record = TrialRecord({"epsilon": 0.01}, {"fairness_score": 2.0, "auc": 0.7}, "0")
+    monkeypatch.setattr(tuned, "trial_records", lambda tuner, method: [record])
+    tune_method(synthetic_dataset(), "fairlearn_eg", **run, selection="objective", verbose=0)
+    assert searched == []  # not distributed: the written fold is skipped
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv(PORT, "5000")
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    tune_method(synthetic_dataset(), "fairlearn_eg", **run, selection="objective", verbose=0)
+    assert searched == ["fairlearn_eg"]  # served to the workers, not refitted or written
+    assert read_results(tmp_path / "tuned_synthetic.csv").equals(csv)
+
+
+def _chief_and_two_workers(out):
+    """Run tests/experiments/tune_script.py as a chief and two workers; their outputs."""
     env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port())}
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.experiments.tune_script", str(tmp_path)],
+            [sys.executable, "-m", "tests.experiments.tune_script", str(out)],
             cwd=ROOT,
             env={**os.environ, **env, "KERASTUNER_TUNER_ID": tuner_id},
             stdout=subprocess.PIPE,
@@ -192,9 +348,22 @@ def test_a_chief_and_two_workers_tune_a_method_and_its_reference(tmp_path):
         for p in processes:
             p.kill()
     assert [p.returncode for p in processes] == [0, 0, 0], outputs[0][-2000:]
+    return [len(re.findall(r"\] trial \d+: fairness_score", output)) for output in outputs]
+
+
+@pytest.mark.slow
+def test_a_chief_and_two_workers_tune_a_method_and_its_reference(tmp_path):
     # The workers ran the trials of both searches; the chief selected and wrote the row.
-    ran = [len(re.findall(r"\] trial \d+: fairness_score", output)) for output in outputs]
+    ran = _chief_and_two_workers(tmp_path)
     assert ran[0] == 0 and ran[1] + ran[2] == 4 and min(ran[1:]) > 0
     table = read_results(tmp_path / "tuned_synthetic.csv")
     assert table["method"].tolist() == ["constant", "fairlearn_eg"]
     assert table["trials"].tolist() == [0, 2]
+    # Run again: the fold is written, yet the chief serves its finished searches on their
+    # ports and the workers, who never read the CSV, pass through them and finish. (On
+    # reload KerasTuner retries the trials its distributed oracle still lists as ongoing,
+    # at most one per worker; no trial is added.)
+    ran = _chief_and_two_workers(tmp_path)
+    assert ran[0] == 0 and sum(ran) <= 2
+    assert len(list(tmp_path.glob("s/synthetic/tiny/*/outer0/trial_*"))) == 4
+    assert read_results(tmp_path / "tuned_synthetic.csv").equals(table)
