@@ -77,12 +77,15 @@ def results_table() -> str:
     for (method, layer, gamma, budget, rho), group in table.groupby(keys, sort=False):
         name = method if method == "vanilla" else f"{method} ({layer}, γ={gamma:g})"
         reported = f"{100 * REBIAS_VANILLA[rho]:.1f}" if method == "vanilla" else ""
-        unbiased, biased = 100 * group["unbiased_accuracy"], 100 * group["biased_accuracy"]
         seeds = ", ".join(str(s) for s in group["seed"])
+
+        def pm(column: str, group: pd.DataFrame = group) -> str:
+            values = 100 * group[column]
+            return f"{values.mean():.1f}" + (f" ± {values.std():.1f}" if len(values) > 1 else "")
+
         lines.append(
-            f"| {name} | {budget} | {rho} | {seeds} | {unbiased.mean():.1f} ± {unbiased.std():.1f} "
-            f"| {biased.mean():.1f} ± {biased.std():.1f} | {group['train_seconds'].mean():.0f} "
-            f"| {reported} |"
+            f"| {name} | {budget} | {rho} | {seeds} | {pm('unbiased_accuracy')} "
+            f"| {pm('biased_accuracy')} | {group['train_seconds'].mean():.0f} | {reported} |"
         )
     return "\n".join(lines)
 
