@@ -166,20 +166,21 @@ def _parser() -> argparse.ArgumentParser:
         experiment.add_argument("--epochs", type=int, default=None, help="override the epochs")
         experiment.add_argument("--seed", type=int, default=0)
         experiment.add_argument("--out", default="results", help="results folder")
-    commands.choices["compare"].add_argument(
+    compare = commands.choices["compare"]
+    compare.add_argument(
         "--tuned",
         default=None,
         metavar="DIR",
         help="draw Figures 2 and 4 from DIR/tuned_<dataset>.csv (written by `tune`) into "
         "--out instead of training",
     )
-    commands.choices["compare"].add_argument(
+    compare.add_argument(
         "--tuned-selection",
         choices=SELECTION_RULES,
         default=SELECTION_RULES[0],
         help="with --tuned: report the rows of this selection rule",
     )
-    commands.choices["compare"].add_argument(
+    compare.add_argument(
         "--tuned-budget",
         default=None,
         metavar="NAME",
