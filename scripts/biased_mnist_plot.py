@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 
 RESULTS = Path("docs/results")
 REBIAS_VANILLA = {0.99: 0.891, 0.995: 0.721}
@@ -90,6 +92,25 @@ def results_table() -> str:
     return "\n".join(lines)
 
 
+def _plot_curve(ax: Axes, curve: pd.DataFrame, **style: Any) -> None:
+    """One run's unbiased validation accuracy (%) against its epochs."""
+    curve = curve.sort_values("epoch")
+    ax.plot(curve["epoch"], 100 * curve["val_unbiased_accuracy"], alpha=0.8, **style)
+
+
+def _finish_panel(ax: Axes, rho: float) -> None:
+    """A panel's title, axes and legend (one entry per label)."""
+    ax.set(
+        title=f"rho = {rho}",
+        xlabel="epoch",
+        ylabel="unbiased validation accuracy (%)",
+        ylim=(0, 100),
+    )
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+
+
 def main() -> None:
     if "--table" in sys.argv:
         print(protocol_table())
@@ -108,26 +129,12 @@ def main() -> None:
     colours = {name: f"C{i}" for i, name in enumerate(search["protocol"].unique())}
     for ax, rho in zip(axes[0], rhos, strict=True):
         for (name, seed), curve in search[search["rho"] == rho].groupby(["protocol", "seed"]):
-            curve = curve.sort_values("epoch")
-            ax.plot(
-                curve["epoch"],
-                100 * curve["val_unbiased_accuracy"],
-                color=colours[name],
-                alpha=0.8,
-                label=name if seed == curve["seed"].min() else None,
-            )
+            label = name if seed == curve["seed"].min() else None
+            _plot_curve(ax, curve, color=colours[name], label=label)
         if rho in REBIAS_VANILLA:
             ax.axhline(100 * REBIAS_VANILLA[rho], color="k", ls="--", lw=1, label="ReBias vanilla")
             ax.axhline(100 * REBIAS_VANILLA[rho] - 5, color="k", ls=":", lw=1, label="target")
-        ax.set(
-            title=f"rho = {rho}",
-            xlabel="epoch",
-            ylabel="unbiased validation accuracy (%)",
-            ylim=(0, 100),
-        )
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+        _finish_panel(ax, rho)
     fig.suptitle(
         "Biased-MNIST vanilla: accuracy on held-out training images at rho = 0.1", fontsize=10
     )
@@ -158,24 +165,9 @@ def sqnn_figure() -> Path:
     colours["vanilla"] = "k"
     for ax, rho in zip(axes[0], rhos, strict=True):
         for (name, _seed), curve in runs[runs["rho"] == rho].groupby(["setting", "seed"]):
-            curve = curve.sort_values("epoch")
-            ax.plot(
-                curve["epoch"],
-                100 * curve["val_unbiased_accuracy"],
-                color=colours[name],
-                ls="-" if name.startswith(("vanilla", "binary_bernoulli_conditional")) else "--",
-                alpha=0.8,
-                label=name,
-            )
-        ax.set(
-            title=f"rho = {rho}",
-            xlabel="epoch",
-            ylabel="unbiased validation accuracy (%)",
-            ylim=(0, 100),
-        )
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right")
+            solid = name.startswith(("vanilla", "binary_bernoulli_conditional"))
+            _plot_curve(ax, curve, color=colours[name], ls="-" if solid else "--", label=name)
+        _finish_panel(ax, rho)
     fig.suptitle("Biased-MNIST, --budget cpu: vanilla and the SQNNs (every seed)", fontsize=10)
     fig.tight_layout()
     out = Path("docs/figures/biased_mnist_sqnn.png")

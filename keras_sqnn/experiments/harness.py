@@ -13,6 +13,7 @@ import pandas as pd
 
 from keras_sqnn.datasets import (
     Dataset,
+    FoldArrays,
     OuterFold,
     fetch_adult,
     fetch_banks,
@@ -21,6 +22,7 @@ from keras_sqnn.datasets import (
     train_test_arrays,
 )
 from keras_sqnn.experiments.methods import BUDGETS, Method, default_param, make_method
+from keras_sqnn.experiments.tuned_schema import SCORE_COLUMNS
 from keras_sqnn.metrics import auc, audc, gpa, representation_probe, tradeoff_distance
 
 LOADERS: dict[str, Callable[[], Dataset]] = {
@@ -29,25 +31,14 @@ LOADERS: dict[str, Callable[[], Dataset]] = {
     "compas": fetch_compas,
 }
 
-METRICS = (
-    "auc",
-    "accuracy",
-    "gpa",
-    "audc",
-    "adrg",
-    "probe_auc_s",
-    "probe_auc_y",
-    "tradeoff_gpa",
-    "tradeoff_audc",
-    "tradeoff_adrg",
-    "train_seconds",
-)
+METRICS = (*SCORE_COLUMNS, "tradeoff_adrg", "train_seconds")
 """The metric columns of :func:`compare`'s table, in order."""
 
 COLUMNS = ("dataset", "method", "param_name", "param", "fold", *METRICS, "n_train", "n_test")
 
 
-def _dataset(dataset: str | Dataset) -> Dataset:
+def load_dataset(dataset: str | Dataset) -> Dataset:
+    """``dataset`` itself, or the dataset of that name in :data:`LOADERS`, loaded."""
     if isinstance(dataset, Dataset):
         return dataset
     if dataset not in LOADERS:
@@ -160,6 +151,29 @@ def score(
     return result
 
 
+def fit_and_score(
+    method: Method, arrays: FoldArrays, *, probe_trees: int, seed: int
+) -> tuple[dict[str, float], float]:
+    """Fit ``method`` on a fold's training rows and score it on its test rows.
+
+    Args:
+        method: an unfitted method.
+        arrays: the fold's encoded rows (``train_test_arrays``).
+        probe_trees: trees of the probe forests (see :func:`score`).
+        seed: seed of the probe.
+
+    Returns:
+        The test scores of :func:`score` and the seconds ``method.fit`` took.
+    """
+    started = time.perf_counter()
+    method.fit(arrays.x_train, arrays.y_train, arrays.s_train)
+    seconds = time.perf_counter() - started
+    scores = score(
+        method, arrays.x_test, arrays.y_test, arrays.s_test, probe_trees=probe_trees, seed=seed
+    )
+    return scores, seconds
+
+
 def compare(
     methods: Sequence[str],
     dataset: str | Dataset,
@@ -224,7 +238,7 @@ def compare(
         raise ValueError("Expected at least one method. Received: methods=[]")
     if budget not in BUDGETS:
         raise ValueError(f"Expected `budget` in {tuple(BUDGETS)}. Received: budget={budget!r}")
-    ds = _dataset(dataset)
+    ds = load_dataset(dataset)
     params = _params(methods, gammas, ds.name)
     for name in methods:  # Fail on bad names or parameters before training anything.
         for param in params[name]:
@@ -248,17 +262,7 @@ def compare(
                     num_groups=ds.n_groups,
                     seed=seed,
                 )
-                start = time.perf_counter()
-                method.fit(arrays.x_train, arrays.y_train, arrays.s_train)
-                seconds = time.perf_counter() - start
-                metrics = score(
-                    method,
-                    arrays.x_test,
-                    arrays.y_test,
-                    arrays.s_test,
-                    probe_trees=probe_trees,
-                    seed=seed,
-                )
+                metrics, seconds = fit_and_score(method, arrays, probe_trees=probe_trees, seed=seed)
                 row = {
                     "dataset": ds.name,
                     "method": name,

@@ -16,6 +16,7 @@ from keras_sqnn.experiments.builders import (
     build_method,
 )
 from keras_sqnn.experiments.paper import PAPER_HYPERPARAMETERS
+from keras_sqnn.experiments.tuned_schema import SEARCHED_METHODS
 from keras_sqnn.validation import check_positive_int
 
 __all__ = [
@@ -85,18 +86,8 @@ BUDGETS = {
     "paper": Budget(epochs=100, batch_size=None, learning_rate=1e-4),
 }
 
-METHOD_NAMES = (
-    "binary_bernoulli",
-    "binary_mi",
-    "binary_bernoulli_conditional",
-    "vanilla",
-    "adv_cls",
-    "vfae",
-    "fairlearn_eg",
-    "fairlearn_eg_eo",
-    "fairlearn_adv",
-)
-"""Names accepted by :func:`make_method` and ``compare``.
+METHOD_NAMES = SEARCHED_METHODS
+"""Names accepted by :func:`make_method` and ``compare``: every method with a search space.
 
 ``binary_bernoulli_conditional`` is BinaryBernoulli regularizing ``I(T; S | Y)``
 (``SQNNConfig(condition_on="labels")``, separation) instead of ``I(T; S)``.

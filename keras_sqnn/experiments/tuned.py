@@ -50,7 +50,7 @@ import pandas as pd
 from keras_sqnn.datasets import Dataset, FoldArrays, OuterFold, nested_folds, train_test_arrays
 from keras_sqnn.experiments import spaces
 from keras_sqnn.experiments.builders import ConstantMethod
-from keras_sqnn.experiments.harness import LOADERS, score
+from keras_sqnn.experiments.harness import fit_and_score, load_dataset, score
 from keras_sqnn.experiments.method_search import (
     TUNING_BUDGETS,
     TuningBudget,
@@ -77,17 +77,6 @@ from keras_sqnn.experiments.tuned_schema import (
 from keras_sqnn.tuning import OBJECTIVE, is_distributed, is_worker
 
 __all__ = ["CSV_COLUMNS", "oracle_port_offset", "read_results", "tune_method"]
-
-
-def _dataset(dataset: str | Dataset) -> Dataset:
-    if isinstance(dataset, Dataset):
-        return dataset
-    if dataset not in LOADERS:
-        raise ValueError(
-            f"Expected `dataset` to be a Dataset or one of {tuple(LOADERS)}. "
-            f"Received: dataset={dataset!r}"
-        )
-    return LOADERS[dataset]()
 
 
 def _budget(budget: str | TuningBudget) -> TuningBudget:
@@ -169,18 +158,7 @@ def _refit_and_score(
         num_groups=num_groups,
         seed=seed,
     )
-    started = time.perf_counter()
-    model.fit(arrays.x_train, arrays.y_train, arrays.s_train)
-    seconds = time.perf_counter() - started
-    test = score(
-        model,
-        arrays.x_test,
-        arrays.y_test,
-        arrays.s_test,
-        probe_trees=budget.probe_trees,
-        seed=seed,
-    )
-    return test, seconds
+    return fit_and_score(model, arrays, probe_trees=budget.probe_trees, seed=seed)
 
 
 def _constant_row(dataset: Dataset, index: int, arrays: FoldArrays, seed: int) -> dict[str, Any]:
@@ -278,7 +256,7 @@ def tune_method(
     check_rule(selection)
     spaces.declare(method, kt.HyperParameters())
     indices = _outer_indices(outer_folds)
-    ds = _dataset(dataset)
+    ds = load_dataset(dataset)
     if np.asarray(ds.s).ndim != 1:
         raise ValueError(
             "Expected a dataset with one sensitive attribute. "

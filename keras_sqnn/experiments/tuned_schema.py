@@ -3,7 +3,9 @@
 The writer (:mod:`keras_sqnn.experiments.tuned`) and the readers
 (:mod:`keras_sqnn.experiments.tuned_report`, ``scripts/make_results.py``) share these
 definitions and :func:`read_results`, the one reader with the one column check; this
-module imports no Keras. :func:`read_tuned` reads one experiment of several CSVs.
+module imports no Keras. :mod:`keras_sqnn.experiments.methods` (whose ``METHOD_NAMES`` are
+:data:`SEARCHED_METHODS`) and :mod:`keras_sqnn.experiments.harness` (:data:`SCORE_COLUMNS`)
+take their names from it. :func:`read_tuned` reads one experiment of several CSVs.
 
 A row is one (dataset, method, outer fold, selection rule, budget, seed): :data:`ROW_KEY`.
 The selection column holds the rule that chose the row's point, possibly with a variant
@@ -57,6 +59,20 @@ REFERENCE = "constant"
 SELECTION_RULES = ("auc_floor", "objective")
 """The selection rules (:mod:`keras_sqnn.experiments.selection`); the first is the default."""
 
+SCORE_COLUMNS = (
+    "auc",
+    "accuracy",
+    "gpa",
+    "audc",
+    "adrg",
+    "probe_auc_s",
+    "probe_auc_y",
+    "tradeoff_gpa",
+    "tradeoff_audc",
+)
+"""The test scores (:func:`keras_sqnn.experiments.harness.score`) in a row, in order; the
+metric columns of ``compare``'s table begin with them too."""
+
 CSV_COLUMNS = (
     "dataset",
     "method",
@@ -68,15 +84,7 @@ CSV_COLUMNS = (
     "trials",
     "inner_score",
     "inner_auc",
-    "auc",
-    "accuracy",
-    "gpa",
-    "audc",
-    "adrg",
-    "probe_auc_s",
-    "probe_auc_y",
-    "tradeoff_gpa",
-    "tradeoff_audc",
+    *SCORE_COLUMNS,
     "train_seconds",
     "search_seconds",
 )

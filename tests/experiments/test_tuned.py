@@ -2,9 +2,6 @@ import dataclasses
 import json
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,10 +29,8 @@ from keras_sqnn.experiments.selection import TrialRecord
 from keras_sqnn.experiments.tuned import oracle_port_offset, tune_method
 from keras_sqnn.experiments.tuned_schema import ROW_KEY, SEARCHED_METHODS
 from tests.experiments.test_compare import synthetic_dataset
+from tests.tuning.chief_and_workers import run_chief_and_workers
 from tests.tuning.search_script import synthetic_folds
-from tests.tuning.test_tuning import _free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 TINY = dataclasses.replace(TUNING_BUDGETS["cpu"], name="tiny", trials=2, epochs=1, probe_trees=10)
 ONE_TRIAL = dataclasses.replace(TINY, trials=1)
@@ -330,24 +325,7 @@ def test_a_distributed_chief_serves_the_searches_of_a_fold_already_written(tmp_p
 
 def _chief_and_two_workers(out):
     """Run tests/experiments/tune_script.py as a chief and two workers; their outputs."""
-    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port())}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.experiments.tune_script", str(out)],
-            cwd=ROOT,
-            env={**os.environ, **env, "KERASTUNER_TUNER_ID": tuner_id},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for tuner_id in ("chief", "tuner0", "tuner1")
-    ]
-    try:
-        outputs = [p.communicate(timeout=600)[0] for p in processes]
-    finally:
-        for p in processes:
-            p.kill()
-    assert [p.returncode for p in processes] == [0, 0, 0], outputs[0][-2000:]
+    outputs = run_chief_and_workers("tests.experiments.tune_script", out)
     return [len(re.findall(r"\] trial \d+: fairness_score", output)) for output in outputs]
 
 

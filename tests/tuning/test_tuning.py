@@ -1,6 +1,5 @@
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from keras_sqnn import metrics, tuning
+from tests.tuning.chief_and_workers import run_chief_and_workers
 from tests.tuning.search_script import make_tuner, synthetic_folds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,33 +94,9 @@ def test_search_killed_mid_trial_resumes_without_losing_finished_trials(tmp_path
     assert kept["score"] == first["score"]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_chief_and_two_workers_finish_a_search_together(tmp_path):
-    env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port())}
-    command = [sys.executable, "-m", "tests.tuning.search_script", str(tmp_path), "4"]
-    processes = [
-        subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, **env, "KERASTUNER_TUNER_ID": tuner_id},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for tuner_id in ("chief", "tuner0", "tuner1")
-    ]
-    try:
-        outputs = [p.communicate(timeout=600)[0] for p in processes]
-    finally:
-        for p in processes:
-            p.kill()
-    assert [p.returncode for p in processes] == [0, 0, 0], outputs[0][-2000:]
+    run_chief_and_workers("tests.tuning.search_script", tmp_path, 4)
     trials = [json.loads(p.read_text()) for p in tmp_path.glob("search/trial_*/trial.json")]
     assert len(trials) == 4 and all(t["status"] == "COMPLETED" for t in trials)
     # The trials were shared: each worker ran at least one, the chief none.
