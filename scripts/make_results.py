@@ -332,7 +332,7 @@ if __name__ == "__main__":
 # Issue 17's comparison on COMPAS: independence and separation, for the SQNN and for EG.
 CONDITIONAL_COMPARISON = {
     "binary_bernoulli": "BinaryBernoulli, I(T; S)",
-    "binary_bernoulli_conditional": "BinaryBernoulli, I(T; S | Y)",
+    "binary_bernoulli_conditional": "BinaryBernoulli, I(T; S \\| Y)",
     "fairlearn_eg": "ExponentiatedGradient, demographic parity",
     "fairlearn_eg_eo": "ExponentiatedGradient, equalized odds",
 }
@@ -384,6 +384,37 @@ def _conditional_comparison(results: Path, selection: str, budget: str | None) -
     return [*lines, ""]
 
 
+def _separation_check(path: Path) -> list[str]:
+    """Both regularizers at the same gammas on one network: why the target is not met."""
+    lines = [
+        "### Why: both regularizers at the same gamma on one COMPAS network",
+        "",
+        "`python scripts/compas_separation_check.py` (one network, outer fold 0, 10 epochs,",
+        "seed 0; the MIs are the exact joint ones of the regularised 12-unit code on the test",
+        "fold, in bits; the last two columns score the same model from one sampled code per",
+        'example instead of the layer\'s default `inference="expectation"`, theta):',
+        "",
+    ]
+    if not path.exists():
+        return [*lines, "Not run yet.", ""]
+    return [
+        *lines,
+        *path.read_text().rstrip().splitlines(),
+        "",
+        "- On COMPAS the label explains little of what the code knows about race: without a",
+        "  regularizer I(T; S | Y) is 0.048 of I(T; S)'s 0.057 bits. The two regularizers",
+        "  therefore ask for nearly the same thing and trace the same AUC/GPA curve; on",
+        "  Biased-MNIST, where the colour is the digit, they differ completely.",
+        "- The MI bounds what a *sampled* code carries. Scored from one sampled code, GPA",
+        "  follows the MI (0.29 at gamma 0, 0.03 at gamma 0.9); scored from theta, the",
+        "  default at inference, GPA is still 0.18-0.21 at gamma 0.9 although the code",
+        "  carries under 0.001 bits: theta is a deterministic function of x that the",
+        "  regularizer does not bound. Neither way reaches a better AUC/GPA trade-off on",
+        "  COMPAS than the constant predictor's L1 distance of 0.5.",
+        "",
+    ]
+
+
 def beyond_the_paper_section(
     results: Path, *, selection: str = SELECTION_RULES[0], budget: str | None = None
 ) -> list[str]:
@@ -403,6 +434,7 @@ def beyond_the_paper_section(
         "",
     ]
     lines += _conditional_comparison(results, selection, budget)
+    lines += _separation_check(results / "compas_separation_check.txt")
     example = results / "conditional_and_intersectional.txt"
     lines += [
         "### Intersectional groups on Adult: S = sex x race",
