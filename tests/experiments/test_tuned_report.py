@@ -347,7 +347,7 @@ def test_beyond_the_paper_section_decides_the_separation_target_on_complete_fold
     _write(tmp_path, _rows(distances))
     text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
     # 0.29 beats binary_bernoulli's 0.30 and fairlearn_eg_eo's 0.47.
-    assert "| BinaryBernoulli, I(T; S | Y) | 3 |" in text
+    assert "| BinaryBernoulli, I(T; S \\| Y) | 3 |" in text
     assert "Target: 0.290 against binary_bernoulli 0.300, fairlearn_eg_eo 0.470: met." in text
     # Rows of another rule are another experiment: never averaged into the target.
     objective = _rows({"binary_bernoulli_conditional": 0.1}).assign(selection="objective")
@@ -361,3 +361,7 @@ def test_beyond_the_paper_section_decides_the_separation_target_on_complete_fold
     text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
     assert "Target: not decided until each of the three has its 3 outer folds." in text
     assert "Adult" in text and "Not run yet." in text  # no example output in tmp_path
+    assert "### Why: both regularizers" in text and "code carries under" not in text
+    (tmp_path / "compas_separation_check.txt").write_text("| I(T; S), per unit | 0.9 |\n")
+    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
+    assert "| I(T; S), per unit | 0.9 |\n\n- On COMPAS" in text
