@@ -66,10 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         "rerun continues them and skips the rows already in the CSV. Distributed (KerasTuner's "
         "mode: KERASTUNER_TUNER_ID=chief, tuner0, tuner1, ..., KERASTUNER_ORACLE_IP, "
         "KERASTUNER_ORACLE_PORT): run the same command in each process; the workers never "
-        "read the CSV and always continue the searches (--overwrite is the chief's), and "
-        "each (method, outer fold) search is served on its own port, KERASTUNER_ORACLE_PORT "
-        "+ 3 i + k for a method's search of outer fold k (i: its index among the methods "
-        "with a space) and + 27 + 3 i + k for the vanilla reference search run for it.",
+        "read the CSV and always continue the searches (--overwrite is the chief's), a "
+        "finished search is skipped by every process, and each (method, outer fold) search "
+        "is served on its own port, KERASTUNER_ORACLE_PORT + 3 i + k for a method's search "
+        "of outer fold k (i: its index among the methods with a space) and + 27 + 3 i + k "
+        "for the vanilla reference search run for it.",
     )
     tune.add_argument("--dataset", choices=DATASETS, default="compas")
     tune.add_argument(

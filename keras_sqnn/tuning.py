@@ -13,7 +13,9 @@ The paper tunes each model with Bayesian optimisation over 3 internal folds, max
   ``keras_sqnn.experiments.method_search.MethodHyperModel``. An existing search directory is never
   reloaded silently: pass ``resume=True`` to continue it (finished trials are kept, an
   interrupted trial is run again) or ``overwrite=True`` to start over; resuming a
-  directory made for other data or another space is refused.
+  directory made for other data or another space is refused. A finished search (its
+  ``max_trials`` trials all stored as completed or failed) is not run again: ``search``
+  returns at once.
 * :func:`nested_search` runs the whole 3 x 3 protocol and returns one row per outer fold.
 
 Distributed search uses KerasTuner's own mode: start the same program once with
@@ -27,7 +29,8 @@ would otherwise reach it for the next search. The offset depends on what the sea
 never on how many searches a process has run, so a worker that starts late, or skips
 work, still meets each search on its own port. The chief and the workers run the same
 searches in the same order; a worker never deletes a stored search (``overwrite`` is the
-chief's).
+chief's). A finished search is skipped by the chief and the workers alike, each reading
+the stored trials, so none of them serves or waits for the others.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
 OBJECTIVE = "fairness_score"
 ESTIMATORS = ("bernoulli", "joint")
 _FINGERPRINT = "keras_sqnn_search.json"
+# Statuses of a trial that KerasTuner never runs again.
+_DONE = ("COMPLETED", "FAILED")
 
 
 def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
@@ -78,6 +83,26 @@ def _oracle_port(offset: int) -> Iterator[None]:
         yield
     finally:
         os.environ["KERASTUNER_ORACLE_PORT"] = base
+
+
+def _stored_search_finished(project_dir: str | Path, max_trials: int) -> bool:
+    """Whether ``project_dir`` stores at least ``max_trials`` trials, all completed or failed.
+
+    Reads only the trials' ``trial_*/trial.json`` files, which the chief and the workers of
+    a distributed search share, so they agree without contacting each other. A file that
+    cannot be read or parsed (a trial being written) counts as not finished.
+    """
+    paths = list(Path(project_dir).glob("trial_*/trial.json"))
+    if len(paths) < max_trials:
+        return False
+    for path in paths:
+        try:
+            trial = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return False
+        if not isinstance(trial, dict) or trial.get("status") not in _DONE:
+            return False
+    return True
 
 
 def is_distributed() -> bool:
@@ -224,7 +249,9 @@ class FairnessTuner(kt.BayesianOptimization):
             no models), such as ``keras_sqnn.experiments.method_search.MethodHyperModel``.
         directory: folder of the search; the project is ``directory / project_name``.
         max_trials: number of trials (paper: 200).
-        resume: continue the search stored in the project folder.
+        resume: continue the search stored in the project folder. If its ``max_trials``
+            trials are all stored as completed or failed, ``search`` returns at once (in
+            KerasTuner's distributed mode too, in the chief and the workers alike).
         overwrite: delete the stored search and start over.
         fingerprint: JSON-serialisable description of the data and protocol; resuming a
             search stored with another fingerprint is refused.
@@ -294,8 +321,32 @@ class FairnessTuner(kt.BayesianOptimization):
         self._search_started = time.perf_counter()
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        # A finished search runs, serves and contacts nothing. In distributed mode this
+        # matters: the chief's server exits once the workers it has heard from are done
+        # (it does not store which), and a worker that reaches a finished search after
+        # that would wait on a port nobody serves (KerasTuner's client timeout: an hour).
+        project = Path(self.directory) / self.project_name
+        if _stored_search_finished(project, self.oracle.max_trials):
+            if fit_kwargs.get("verbose"):
+                print(f"[{self.label}] already finished: its trials are stored", flush=True)
+            return
         with _oracle_port(self.port_offset):
             super().search(*fit_args, **fit_kwargs)
+
+    def reload(self) -> None:
+        super().reload()
+        # KerasTuner's Oracle.reload queues for a retry every trial that oracle.json lists
+        # as ongoing. In distributed mode the chief's Oracle.end_trial saves oracle.json
+        # before it removes the trial from `ongoing_trials`, and a worker never saves it,
+        # so a search is stored with its last trials still listed as ongoing although they
+        # completed: a resume would run them again. Keep only the trials not yet done (a
+        # trial stored as RUNNING, killed mid-trial, is still run again).
+        trials = self.oracle.trials
+        self.oracle._retry_queue = [
+            trial_id
+            for trial_id in self.oracle._retry_queue
+            if trial_id not in trials or trials[trial_id].status not in _DONE
+        ]
 
     def on_search_begin(self) -> None:
         super().on_search_begin()

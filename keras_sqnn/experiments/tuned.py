@@ -21,9 +21,11 @@ mode: start the same command with ``KERASTUNER_TUNER_ID=chief`` and with
 ``KERASTUNER_TUNER_ID=tuner0``, ``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` and
 ``KERASTUNER_ORACLE_PORT``; the workers run trials, the chief selects, refits and writes.
 A worker never reads the CSV and never starts a search over: it takes part in every search
-of the command, and the chief, in this mode, serves every search, even of a fold already
-in the CSV (a finished search ends at once). Each search has its own port,
-``KERASTUNER_ORACLE_PORT + oracle_port_offset(method, fold)`` (:func:`oracle_port_offset`:
+of the command, and the chief, in this mode, runs every search too, even of a fold already
+in the CSV. A finished search (all its trials stored as done) is skipped by the chief and
+the workers alike, each reading the stored trials: none serves or waits for the others;
+an unfinished one is served by the chief and run by the workers. Each search has its own
+port, ``KERASTUNER_ORACLE_PORT + oracle_port_offset(method, fold)`` (:func:`oracle_port_offset`:
 a method's own search of outer fold k on ``3 i + k``, ``i`` the method's index in
 :data:`keras_sqnn.experiments.tuned_schema.SEARCHED_METHODS`; the vanilla reference search
 run for it on ``27 + 3 i + k``), so the ports 0 to 53 above the base must be open.
@@ -294,11 +296,9 @@ def tune_method(
         )
         if searched is None:  # A worker of a distributed search: the chief goes on.
             continue
-        if done:  # The chief served the finished searches to the workers.
+        if done:  # The chief took part in the fold's searches with the workers.
             if verbose:
-                print(
-                    f"{prefix} outer fold {index}: already in {path}, searches served", flush=True
-                )
+                print(f"{prefix} outer fold {index}: already in {path}, searches run", flush=True)
             continue
         chosen, records, reference = searched
         if arrays is None:

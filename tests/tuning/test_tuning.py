@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from keras_sqnn import metrics, tuning
-from tests.tuning.chief_and_workers import run_chief_and_workers
+from tests.tuning.chief_and_workers import free_port, run_chief_and_workers
 from tests.tuning.search_script import make_tuner, synthetic_folds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +92,104 @@ def test_search_killed_mid_trial_resumes_without_losing_finished_trials(tmp_path
     assert [t["status"] for t in trials] == ["COMPLETED"] * 3
     kept = next(t for t in trials if t["trial_id"] == first["trial_id"])
     assert kept["score"] == first["score"]
+
+
+def _finished_search_left_by_a_distributed_chief(directory, max_trials=2):
+    """A finished search whose oracle.json lists its last trial as ongoing; its trial ids.
+
+    KerasTuner's distributed chief saves oracle.json before it drops a finished trial from
+    its ongoing trials, and the workers never save it: a finished search is stored so,
+    with the chief's tuner file (chief.json), which a chief reloads from.
+    """
+    make_tuner(directory, max_trials).search(synthetic_folds())
+    project = directory / "search"
+    (project / "chief.json").write_text((project / "tuner0.json").read_text())
+    oracle = project / "oracle.json"
+    state = json.loads(oracle.read_text())
+    ids = sorted(json.loads(p.read_text())["trial_id"] for p in _trial_files(directory))
+    state["ongoing_trials"] = {"tuner1": ids[-1]}
+    oracle.write_text(json.dumps(state))
+    for ran in directory.glob("ran-*"):
+        ran.unlink()
+    return ids
+
+
+def _trial_files(directory):
+    return sorted(directory.glob("search/trial_*/trial.json"))
+
+
+def _stored(directory):
+    """Every file of the stored trials and the oracle, with its mtime and content."""
+    paths = [*directory.glob("search/trial_*/*"), directory / "search" / "oracle.json"]
+    return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in paths}
+
+
+def test_a_finished_search_is_skipped_by_a_distributed_chief_and_its_workers(tmp_path, monkeypatch):
+    from keras_tuner.src.distribute import oracle_chief, oracle_client
+
+    _finished_search_left_by_a_distributed_chief(tmp_path)
+    stored = _stored(tmp_path)
+    best = make_tuner(tmp_path, 2, resume=True).oracle.get_best_trials(1)[0]
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(free_port()))
+    monkeypatch.setattr(oracle_chief, "start_server", lambda oracle: pytest.fail("served"))
+    monkeypatch.setattr(
+        oracle_client.OracleClient, "create_trial", lambda *a: pytest.fail("asked the chief")
+    )
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    chief = make_tuner(tmp_path, 2, resume=True)
+    chief.search(synthetic_folds())
+    kept = chief.oracle.get_best_trials(1)[0]
+    assert (kept.trial_id, kept.score) == (best.trial_id, best.score)
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+    make_tuner(tmp_path, 2, resume=True).search(synthetic_folds())
+    assert _stored(tmp_path) == stored and not list(tmp_path.glob("ran-*"))
+
+
+def test_resuming_never_reruns_a_finished_trial_listed_as_ongoing(tmp_path):
+    ids = _finished_search_left_by_a_distributed_chief(tmp_path)
+    stored = _stored(tmp_path)
+    resumed = make_tuner(tmp_path, 2, resume=True)
+    assert resumed.oracle._retry_queue == []
+    resumed.search(synthetic_folds())
+    assert _stored(tmp_path) == stored and not list(tmp_path.glob("ran-*"))
+    # With a larger budget only the new trial runs; the finished ones are kept as they are.
+    more = make_tuner(tmp_path, 3, resume=True)
+    more.search(synthetic_folds())
+    assert sorted(p.name for p in tmp_path.glob("ran-*")) == ["ran-tuner0-2"]
+    trials = {p: v for p, v in stored.items() if p.name != "oracle.json"}
+    assert {p: _stored(tmp_path)[p] for p in trials} == trials
+    assert [more.oracle.trials[i].status for i in ids] == ["COMPLETED"] * 2
+
+
+def test_resuming_reruns_a_trial_stored_as_running(tmp_path):
+    ids = _finished_search_left_by_a_distributed_chief(tmp_path)
+    last = tmp_path / "search" / f"trial_{ids[-1]}" / "trial.json"
+    trial = json.loads(last.read_text())
+    last.write_text(json.dumps({**trial, "status": "RUNNING"}))  # killed mid-trial
+    assert make_tuner(tmp_path, 2, resume=True).oracle._retry_queue == [ids[-1]]
+
+
+def test_a_stored_search_is_finished_when_all_its_trials_are_done(tmp_path):
+    def store(trial_id, text):
+        folder = tmp_path / f"trial_{trial_id}"
+        folder.mkdir(exist_ok=True)
+        (folder / "trial.json").write_text(text)
+
+    finished = tuning._stored_search_finished
+    assert not finished(tmp_path, 1)  # nothing stored
+    store(0, json.dumps({"trial_id": "0", "status": "COMPLETED"}))
+    assert finished(tmp_path, 1) and not finished(tmp_path, 2)  # fewer than max_trials
+    store(1, json.dumps({"trial_id": "1", "status": "RUNNING"}))
+    assert not finished(tmp_path, 2)
+    store(1, json.dumps({"trial_id": "1", "status": "INVALID"}))  # to be retried
+    assert not finished(tmp_path, 2)
+    store(1, '{"trial_id": "1", "sta')  # being written
+    assert not finished(tmp_path, 2)
+    store(1, "[]")
+    assert not finished(tmp_path, 2)
+    store(1, json.dumps({"trial_id": "1", "status": "FAILED"}))
+    assert finished(tmp_path, 2) and finished(tmp_path, 1)
 
 
 @pytest.mark.slow
