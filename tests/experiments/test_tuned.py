@@ -337,7 +337,14 @@ def test_a_chief_and_two_workers_tune_a_method_and_its_reference(tmp_path):
     table = read_results(tmp_path / "tuned_synthetic.csv")
     assert table["method"].tolist() == ["constant", "fairlearn_eg"]
     assert table["trials"].tolist() == [0, 2]
-    # Running the finished command again in distributed mode is covered with a mocked
-    # search in test_a_distributed_chief_serves_the_searches_of_a_fold_already_written: run
-    # for real, KerasTuner's reloaded distributed oracle re-queues the trials it still lists
-    # as ongoing, and one such rerun hung past 600 s on this 2-core machine.
+
+    # Run again: the fold is written and its searches are finished, so the chief and the
+    # workers skip them alike (none serves or waits for the others), and no trial is run.
+    def stored():
+        return {p: p.read_bytes() for p in tmp_path.glob("s/synthetic/tiny/*/outer0/trial_*/*")}
+
+    trials = stored()
+    assert len({p.parent for p in trials}) == 4
+    ran = _chief_and_two_workers(tmp_path)  # asserts that all three exit with 0
+    assert ran == [0, 0, 0] and stored() == trials
+    assert read_results(tmp_path / "tuned_synthetic.csv").equals(table)
