@@ -66,11 +66,11 @@ def _parser() -> argparse.ArgumentParser:
         "rerun continues them and skips the rows already in the CSV. Distributed (KerasTuner's "
         "mode: KERASTUNER_TUNER_ID=chief, tuner0, tuner1, ..., KERASTUNER_ORACLE_IP, "
         "KERASTUNER_ORACLE_PORT): run the same command in each process; the workers never "
-        "read the CSV and always continue the searches (--overwrite is the chief's), a "
-        "finished search is skipped by every process, and each (method, outer fold) search "
-        "is served on its own port, KERASTUNER_ORACLE_PORT + 3 i + k for a method's search "
-        "of outer fold k (i: its index among the methods with a space) and + 27 + 3 i + k "
-        "for the vanilla reference search run for it.",
+        "read the CSV and never delete a search (--overwrite is the chief's), a finished "
+        "search is skipped by every process unless --overwrite, and each (method, outer "
+        "fold) search is served on its own port, KERASTUNER_ORACLE_PORT + 3 i + k for a "
+        "method's search of outer fold k (i: its index among the methods with a space) and "
+        "+ 27 + 3 i + k for the vanilla reference search run for it.",
     )
     tune.add_argument("--dataset", choices=DATASETS, default="compas")
     tune.add_argument(
@@ -434,7 +434,7 @@ def tune(args: argparse.Namespace) -> Any:
     """Tune each --method on each outer fold; append <out>/tuned_<dataset>.csv.
 
     In KerasTuner's distributed mode run the same command in the chief and in every worker:
-    the workers never read the CSV and always continue the searches, and each search is
+    the workers never read the CSV and never delete a search, and each search is
     served on its own port (:func:`keras_sqnn.experiments.tuned.oracle_port_offset`).
     """
     import time

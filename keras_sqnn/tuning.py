@@ -30,7 +30,8 @@ never on how many searches a process has run, so a worker that starts late, or s
 work, still meets each search on its own port. The chief and the workers run the same
 searches in the same order; a worker never deletes a stored search (``overwrite`` is the
 chief's). A finished search is skipped by the chief and the workers alike, each reading
-the stored trials, so none of them serves or waits for the others.
+the stored trials, so none of them serves or waits for the others; with ``overwrite=True``
+the workers join the search that the chief starts over instead.
 """
 
 from __future__ import annotations
@@ -252,7 +253,9 @@ class FairnessTuner(kt.BayesianOptimization):
         resume: continue the search stored in the project folder. If its ``max_trials``
             trials are all stored as completed or failed, ``search`` returns at once (in
             KerasTuner's distributed mode too, in the chief and the workers alike).
-        overwrite: delete the stored search and start over.
+        overwrite: delete the stored search and start over. A worker of KerasTuner's
+            distributed mode never deletes it; the flag tells it that the chief starts over,
+            so it joins that search rather than skip a finished one stored there.
         fingerprint: JSON-serialisable description of the data and protocol; resuming a
             search stored with another fingerprint is refused.
         seed: seed of the oracle.
@@ -287,6 +290,10 @@ class FairnessTuner(kt.BayesianOptimization):
         # In KerasTuner's distributed mode the chief owns the search directory; the workers
         # share it and follow the chief: a worker's overwrite would delete the chief's search.
         worker = is_worker()
+        # A worker told to overwrite does not delete: it joins the search the chief starts
+        # over, even where a finished one is stored (the chief deletes it after the workers
+        # may have looked).
+        self._starts_over = overwrite
         overwrite = overwrite and not worker
         existing = stored.exists() or (project / "oracle.json").exists()
         if not worker and existing and not (resume or overwrite):
@@ -326,7 +333,7 @@ class FairnessTuner(kt.BayesianOptimization):
         # (it does not store which), and a worker that reaches a finished search after
         # that would wait on a port nobody serves (KerasTuner's client timeout: an hour).
         project = Path(self.directory) / self.project_name
-        if _stored_search_finished(project, self.oracle.max_trials):
+        if not self._starts_over and _stored_search_finished(project, self.oracle.max_trials):
             if fit_kwargs.get("verbose"):
                 print(f"[{self.label}] already finished: its trials are stored", flush=True)
             return

@@ -23,7 +23,7 @@ from keras_sqnn.datasets.folds import strata
 from keras_sqnn.experiments import spaces
 from keras_sqnn.experiments.methods import Method
 from keras_sqnn.experiments.selection import TrialRecord
-from keras_sqnn.tuning import OBJECTIVE, FairnessTuner, fairness_score, indices_digest, is_worker
+from keras_sqnn.tuning import OBJECTIVE, FairnessTuner, fairness_score, indices_digest
 from keras_sqnn.validation import check_positive_int
 
 
@@ -228,7 +228,8 @@ def search_fold(
         budget: trials, epochs, learning rate and subsample size.
         searches: the folder of the searches.
         resume: continue a stored search; False starts it over. A worker of KerasTuner's
-            distributed mode always continues (the chief owns the search).
+            distributed mode never deletes the search (the chief owns it); with False it
+            joins the search the chief starts over instead of skipping a finished one.
         seed: seed of the oracle and of every fit.
         verbose: see :meth:`keras_sqnn.tuning.FairnessTuner.search`.
         port_offset: in KerasTuner's distributed mode, the search is served on
@@ -249,8 +250,8 @@ def search_fold(
         directory=Path(searches) / dataset.name / budget.name / method,
         project_name=f"outer{index}" if seed == 0 else f"outer{index}_seed{seed}",
         max_trials=budget.trials,
-        resume=resume or is_worker(),
-        overwrite=not (resume or is_worker()),
+        resume=resume,
+        overwrite=not resume,
         seed=seed,
         port_offset=port_offset,
         label=f"{dataset.name} {method} outer{index}",

@@ -23,12 +23,13 @@ mode: start the same command with ``KERASTUNER_TUNER_ID=chief`` and with
 A worker never reads the CSV and never starts a search over: it takes part in every search
 of the command, and the chief, in this mode, runs every search too, even of a fold already
 in the CSV. A finished search (all its trials stored as done) is skipped by the chief and
-the workers alike, each reading the stored trials: none serves or waits for the others;
-an unfinished one is served by the chief and run by the workers. Each search has its own
-port, ``KERASTUNER_ORACLE_PORT + oracle_port_offset(method, fold)`` (:func:`oracle_port_offset`:
-a method's own search of outer fold k on ``3 i + k``, ``i`` the method's index in
-:data:`keras_sqnn.experiments.tuned_schema.SEARCHED_METHODS`; the vanilla reference search
-run for it on ``27 + 3 i + k``), so the ports 0 to 53 above the base must be open.
+the workers alike (unless ``resume=False``), each reading the stored trials: none serves
+or waits for the others; an unfinished one is served by the chief and run by the workers.
+Each search has its own port, ``KERASTUNER_ORACLE_PORT + oracle_port_offset(method,
+fold)`` (:func:`oracle_port_offset`: a method's own search of outer fold k on ``3 i + k``,
+``i`` the method's index in :data:`keras_sqnn.experiments.tuned_schema.SEARCHED_METHODS`;
+the vanilla reference search run for it on ``27 + 3 i + k``), so the ports 0 to 53 above
+the base must be open.
 
 Budgets (:data:`TUNING_BUDGETS`): ``"paper"`` is 200 trials of 100 epochs, the SQNNs at
 Adam 1e-4, on whole inner folds. ``"cpu"`` fits all eight default methods on one dataset
@@ -292,7 +293,7 @@ def tune_method(
                     print(f"{prefix} outer fold {index}: already in {path}, skipped", flush=True)
                 continue
         searched = _search_and_select(
-            ds, method, outer, index, plan, searches, selection, resume or not chief, seed, verbose
+            ds, method, outer, index, plan, searches, selection, resume, seed, verbose
         )
         if searched is None:  # A worker of a distributed search: the chief goes on.
             continue

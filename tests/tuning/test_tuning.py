@@ -146,6 +146,26 @@ def test_a_finished_search_is_skipped_by_a_distributed_chief_and_its_workers(tmp
     assert _stored(tmp_path) == stored and not list(tmp_path.glob("ran-*"))
 
 
+def test_a_worker_joins_the_search_its_chief_starts_over(tmp_path, monkeypatch):
+    from keras_tuner.src.distribute import oracle_client
+
+    # The chief deletes a stored finished search only once it builds its own tuner, which
+    # may be after the workers looked: a worker told to overwrite must not skip it.
+    _finished_search_left_by_a_distributed_chief(tmp_path)
+    stored = _stored(tmp_path)
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(free_port()))
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+
+    def ask_the_chief(*args):
+        raise ConnectionError("asked the chief")
+
+    monkeypatch.setattr(oracle_client.OracleClient, "create_trial", ask_the_chief)
+    with pytest.raises(ConnectionError, match="asked the chief"):
+        make_tuner(tmp_path, 2, overwrite=True).search(synthetic_folds())
+    assert _stored(tmp_path) == stored  # a worker never deletes the search
+
+
 def test_resuming_never_reruns_a_finished_trial_listed_as_ongoing(tmp_path):
     ids = _finished_search_left_by_a_distributed_chief(tmp_path)
     stored = _stored(tmp_path)
