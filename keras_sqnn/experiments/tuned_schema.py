@@ -70,8 +70,8 @@ SCORE_COLUMNS = (
     "tradeoff_gpa",
     "tradeoff_audc",
 )
-"""The test scores (:func:`keras_sqnn.experiments.harness.score`) in a row, in order; the
-metric columns of ``compare``'s table begin with them too."""
+"""The test scores (:func:`keras_sqnn.experiments.harness.score`) in a row, in order (its
+``tradeoff_adrg`` is left out of the tuned CSV); ``compare``'s metric columns begin with them."""
 
 CSV_COLUMNS = (
     "dataset",

@@ -51,9 +51,9 @@ class StochasticBinaryDense(StochasticBinaryMixin, keras.layers.Dense):
             unit (theta = 0.5 +- eps depending on S) into a deterministic copy of S the way
             ``"threshold"`` (``theta >= 0.5``) can. ``"sample"`` draws a fresh sample: use it
             when a ``BatchNormalization`` follows, whose moving statistics were learnt on
-            0/1 codes, not on theta. The MI regularizer bounds what a sampled code carries
-            about S, not theta: with ``"expectation"`` a model whose code carries almost
-            nothing can still score with a group gap (README, "What the MI covers").
+            0/1 codes, not on theta. The MI regularizer measures what a sampled code
+            carries about S, not theta: with ``"expectation"`` a model whose code carries
+            almost nothing can still score with a group gap (README, "What the MI covers").
         sampler: ``"tfp"`` (default) draws with ``tfp.distributions.Bernoulli`` and a stateless
             seed from the layer's seed generator: TensorFlow's stateless sampling, fast on
             GPU and TPU under XLA. ``"philox"`` draws raw Philox bits: the choice for XLA on

@@ -361,7 +361,19 @@ def test_beyond_the_paper_section_decides_the_separation_target_on_complete_fold
     text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
     assert "Target: not decided until each of the three has its 3 outer folds." in text
     assert "Adult" in text and "Not run yet." in text  # no example output in tmp_path
-    assert "### Why: both regularizers" in text and "code carries under" not in text
-    (tmp_path / "compas_separation_check.txt").write_text("| I(T; S), per unit | 0.9 |\n")
+    assert "### Both regularizers at the same gamma" in text and "either scoring" not in text
+    check = (
+        "| regularizer | gamma | AUC | GPA | AUDC | I(T; S) | I(T; S \\| Y) | AUC, sampled T "
+        "| GPA, sampled T |\n|---|---|---|---|---|---|---|---|---|\n"
+        "| I(T; S), per unit | 0.0 | 0.8 | 0.3 | 0.1 | 0.05 | 0.02 | 0.7 | 0.2 |\n"
+        "| I(T; S), per unit | 0.9 | 0.7 | 0.2 | 0.0 | 0.001 | 0.001 | 0.6 | 0.05 |\n"
+        "| I(T; S \\| Y), per unit | 0.9 | 0.75 | 0.1 | 0.0 | 0.004 | 0.001 | 0.6 | 0.05 |\n"
+    )
+    (tmp_path / "compas_separation_check.txt").write_text(check)
     text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
-    assert "| I(T; S), per unit | 0.9 |\n\n- On COMPAS" in text
+    assert check.rstrip() in text  # the table as the script wrote it
+    # The reading is computed from it: 0.02 of 0.05 bits left, 60 % explained by Y; the
+    # gamma-0.9 row scored both ways; the best L1 is the conditional row's 0.25 + 0.1.
+    assert "I(T; S) = 0.050 bits" in text and "I(T; S | Y) = 0.020" in text and "60%" in text
+    assert "GPA 0.200 (AUC 0.700), from" in text and "GPA 0.050 (AUC\n  0.600)" in text
+    assert "either scoring: 0.350" in text
