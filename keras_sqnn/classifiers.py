@@ -31,6 +31,10 @@ class SQNNConfig:
             representation from S (demographic parity); ``"labels"`` regularizes
             ``I(T; S | Y)``, separation (equalized odds): the model passes its binary
             training targets to the stochastic layer as Y.
+        inference: the regularised layer's output at prediction (its ``inference``):
+            ``"expectation"`` (default) scores from theta, deterministic but not measured
+            by the MI; ``"sample"`` scores from one sampled code, which carries no more
+            about S than the code does (README, "What the MI covers").
     """
 
     gamma: float = 0.04
@@ -43,6 +47,7 @@ class SQNNConfig:
     learning_rate: float = 1e-4
     epochs: int = 100
     condition_on: str | None = None
+    inference: str = "expectation"
 
     def replace(self, **changes: Any) -> SQNNConfig:
         return SQNNConfig(**{**asdict(self), **changes})
@@ -88,6 +93,7 @@ def build_sqnn_classifier(
                     num_groups=num_groups,
                     condition_on=config.condition_on,
                     num_classes=2,
+                    inference=config.inference,
                     kernel_initializer=kernel_initializer,
                     seed=None if seed is None else seed + 1000,
                     name="representation",

@@ -1,4 +1,4 @@
-"""build_sqnn_classifier passes SQNNConfig.condition_on and tuple num_groups to its layer."""
+"""build_sqnn_classifier passes condition_on, inference and tuple num_groups to its layer."""
 
 from __future__ import annotations
 
@@ -43,3 +43,20 @@ def test_condition_on_labels_and_intersections_reach_the_layer_and_train():
 def test_a_bad_condition_is_refused_by_the_layer():
     with pytest.raises(ValueError, match="condition_on"):
         build_sqnn_classifier(4, CONFIG.replace(condition_on="targets"))
+
+
+def test_inference_sample_scores_from_a_sampled_code():
+    x, _, _ = data(n=64)
+    default = build_sqnn_classifier(4, CONFIG, seed=0)
+    assert default.get_layer("representation").inference == "expectation"
+    np.testing.assert_array_equal(default.predict(x, verbose=0), default.predict(x, verbose=0))
+    sampled = build_sqnn_classifier(4, CONFIG.replace(inference="sample"), seed=0)
+    assert sampled.get_layer("representation").inference == "sample"
+    # A fresh code per call: two predictions of 64 rows through 6 random bits differ.
+    first, second = sampled.predict(x, verbose=0), sampled.predict(x, verbose=0)
+    assert not np.array_equal(first, second)
+
+
+def test_a_bad_inference_is_refused_by_the_layer():
+    with pytest.raises(ValueError, match="inference='mean'"):
+        build_sqnn_classifier(4, CONFIG.replace(inference="mean"))
