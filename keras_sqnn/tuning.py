@@ -334,8 +334,9 @@ class FairnessTuner(kt.BayesianOptimization):
         # matters: the chief's server exits once the workers it has heard from are done
         # (it does not store which), and a worker that reaches a finished search after
         # that would wait on a port nobody serves (KerasTuner's client timeout: an hour).
-        project = Path(self.directory) / self.project_name
-        if not self._starts_over and _stored_search_finished(project, self.oracle.max_trials):
+        if not self._starts_over and _stored_search_finished(
+            self.project_dir, self.oracle.max_trials
+        ):
             if fit_kwargs.get("verbose"):
                 print(f"[{self.label}] already finished: its trials are stored", flush=True)
             return
