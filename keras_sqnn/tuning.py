@@ -24,14 +24,16 @@ Distributed search uses KerasTuner's own mode: start the same program once with
 chief; the chief runs the oracle and the workers run trials. A program that runs several
 searches one after the other gives each its own port, ``KERASTUNER_ORACLE_PORT +
 port_offset`` (:class:`FairnessTuner`'s argument; :func:`nested_search` serves outer fold
-k on offset k): KerasTuner's chief leaves a finished search's server running, and a worker
-would otherwise reach it for the next search. The offset depends on what the search is,
-never on how many searches a process has run, so a worker that starts late, or skips
-work, still meets each search on its own port. The chief and the workers run the same
-searches in the same order; a worker never deletes a stored search (``overwrite`` is the
-chief's). A finished search is skipped by the chief and the workers alike, each reading
-the stored trials, so none of them serves or waits for the others; with ``overwrite=True``
-the workers join the search that the chief starts over instead.
+k on offset k), so a worker that is late for one search is never handed the trials of the
+next. The offset depends on what the search is, never on how many searches a process has
+run, so a worker that starts late, or skips work, still meets each search on its own
+port. The chief and the workers run the same searches in the same order; a worker never
+deletes a stored search (``overwrite`` is the chief's). A finished search is skipped by
+the chief and the workers alike, each reading the stored trials, so none of them serves
+or waits for the others; with ``overwrite=True`` the workers join the search that the
+chief starts over instead. A worker asks for its first trial only once the chief serves
+the search, and skips it if it is stored finished first (the chief ends a search once
+the workers that reached it are done).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +61,8 @@ ESTIMATORS = ("bernoulli", "joint")
 _FINGERPRINT = "keras_sqnn_search.json"
 # Statuses of a trial that KerasTuner never runs again.
 _DONE = ("COMPLETED", "FAILED")
+# Seconds a worker waits for its chief to serve a search (KerasTuner's client waits as long).
+CHIEF_TIMEOUT = 3600.0
 
 
 def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
@@ -106,6 +111,23 @@ def _stored_search_finished(project_dir: str | Path, max_trials: int) -> bool:
         if not isinstance(trial, dict) or trial.get("status") not in _DONE:
             return False
     return True
+
+
+def _serving(address: tuple[str, int]) -> bool:
+    """Whether a server accepts connections at ``address`` (host, port)."""
+    try:
+        with socket.create_connection(address, timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _modified(path: Path) -> int | None:
+    """``path``'s modification time in nanoseconds; None if it does not exist."""
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def is_distributed() -> bool:
@@ -328,20 +350,56 @@ class FairnessTuner(kt.BayesianOptimization):
             stored.write_text(json.dumps(fingerprint, indent=2, sort_keys=True))
         self.label = label or project_name
         self._search_started = time.perf_counter()
+        # What a worker saw of the chief's oracle.json (the chief saves it as it serves).
+        self._oracle_seen = _modified(project / "oracle.json")
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         # A finished search runs, serves and contacts nothing. In distributed mode this
         # matters: the chief's server exits once the workers it has heard from are done
         # (it does not store which), and a worker that reaches a finished search after
         # that would wait on a port nobody serves (KerasTuner's client timeout: an hour).
-        if not self._starts_over and _stored_search_finished(
-            self.project_dir, self.oracle.max_trials
-        ):
-            if fit_kwargs.get("verbose"):
-                print(f"[{self.label}] already finished: its trials are stored", flush=True)
+        if not self._starts_over and self._finished():
+            self._say_finished(fit_kwargs)
             return
         with _oracle_port(self.port_offset):
+            if is_worker() and not self._chief_serves():
+                self._say_finished(fit_kwargs)
+                return
             super().search(*fit_args, **fit_kwargs)
+
+    def _finished(self) -> bool:
+        return _stored_search_finished(self.project_dir, self.oracle.max_trials)
+
+    def _say_finished(self, fit_kwargs: dict[str, Any]) -> None:
+        if fit_kwargs.get("verbose"):
+            print(f"[{self.label}] already finished: its trials are stored", flush=True)
+
+    def _chief_serves(self) -> bool:
+        """Wait until the chief serves this search (True) or it is stored finished (False).
+
+        KerasTuner's worker would ask the chief at once and wait with gRPC's reconnect
+        backoff, seconds to minutes between attempts. A search the chief served and ended
+        between two attempts (its other workers ran every trial) then left the worker
+        waiting for an hour. With ``overwrite``, a finished search counts only once the
+        chief has saved its oracle.json since this tuner was made: the finished search
+        stored before may be the one the chief is about to start over.
+        """
+        host, port = os.environ["KERASTUNER_ORACLE_IP"], int(os.environ["KERASTUNER_ORACLE_PORT"])
+        oracle_file = Path(self.project_dir) / "oracle.json"
+        deadline = time.monotonic() + CHIEF_TIMEOUT
+        while time.monotonic() < deadline:
+            if _serving((host, port)):
+                return True
+            if self._finished() and (
+                not self._starts_over or _modified(oracle_file) != self._oracle_seen
+            ):
+                return False
+            time.sleep(1.0)
+        raise TimeoutError(
+            f"No chief served the search {self.project_dir} at {host}:{port} for "
+            f"{CHIEF_TIMEOUT:g} s. Start the chief (KERASTUNER_TUNER_ID=chief) with the "
+            "same program and the same KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT."
+        )
 
     def reload(self) -> None:
         super().reload()

@@ -1,7 +1,11 @@
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import keras
@@ -146,24 +150,95 @@ def test_a_finished_search_is_skipped_by_a_distributed_chief_and_its_workers(tmp
     assert _stored(tmp_path) == stored and not list(tmp_path.glob("ran-*"))
 
 
-def test_a_worker_joins_the_search_its_chief_starts_over(tmp_path, monkeypatch):
+def _as_worker_of_a_chief_not_serving(monkeypatch):
+    """Make this process a worker; its chief's port; asking the chief raises ConnectionError."""
     from keras_tuner.src.distribute import oracle_client
 
-    # The chief deletes a stored finished search only once it builds its own tuner, which
-    # may be after the workers looked: a worker told to overwrite must not skip it.
-    _finished_search_left_by_a_distributed_chief(tmp_path)
-    stored = _stored(tmp_path)
+    port = free_port()
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
-    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(free_port()))
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
 
     def ask_the_chief(*args):
         raise ConnectionError("asked the chief")
 
     monkeypatch.setattr(oracle_client.OracleClient, "create_trial", ask_the_chief)
-    with pytest.raises(ConnectionError, match="asked the chief"):
-        make_tuner(tmp_path, 2, overwrite=True).search(synthetic_folds())
+    return port
+
+
+def _after(seconds, action):
+    """Run ``action`` in a thread after ``seconds``; an Event set once it has run."""
+    done = threading.Event()
+
+    def run():
+        time.sleep(seconds)
+        action()
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return done
+
+
+def _serve(port, sockets):
+    """Accept connections on ``port`` (as the chief's oracle server would)."""
+    server = socket.create_server(("127.0.0.1", port))
+    sockets.append(server)
+
+
+def test_a_worker_joins_the_search_its_chief_starts_over(tmp_path, monkeypatch):
+    # The chief deletes a stored finished search only once it builds its own tuner, which
+    # may be after the workers looked: a worker told to overwrite must not skip it, but
+    # wait for the chief to serve the new search, then ask it for a trial.
+    _finished_search_left_by_a_distributed_chief(tmp_path)
+    stored = _stored(tmp_path)
+    port = _as_worker_of_a_chief_not_serving(monkeypatch)
+    sockets = []
+    served = _after(1.5, lambda: _serve(port, sockets))
+    try:
+        with pytest.raises(ConnectionError, match="asked the chief"):
+            make_tuner(tmp_path, 2, overwrite=True).search(synthetic_folds())
+        assert served.is_set()  # it asked only once the chief served
+    finally:
+        for server in sockets:
+            server.close()
     assert _stored(tmp_path) == stored  # a worker never deletes the search
+
+
+def test_a_worker_told_to_overwrite_skips_the_search_once_its_chief_stored_it_anew(
+    tmp_path, monkeypatch
+):
+    # The chief started the search over and its other workers finished it before this
+    # worker reached the port: the chief saved oracle.json since this worker looked.
+    _finished_search_left_by_a_distributed_chief(tmp_path)
+    _as_worker_of_a_chief_not_serving(monkeypatch)
+    worker = make_tuner(tmp_path, 2, overwrite=True)
+    oracle = tmp_path / "search" / "oracle.json"
+    saved = _after(1.5, lambda: oracle.write_text(oracle.read_text()))
+    worker.search(synthetic_folds())  # asking the chief would raise
+    assert saved.is_set() and not list(tmp_path.glob("ran-*"))
+
+
+def test_a_waiting_worker_skips_a_search_its_chief_ended_before_it_could_ask(tmp_path, monkeypatch):
+    # The race CI met: the chief served a search, its other workers ran every trial and
+    # the chief ended it while this worker was still on its way (KerasTuner's client would
+    # have waited an hour on a port nobody serves any more).
+    _finished_search_left_by_a_distributed_chief(tmp_path / "ended")
+    _as_worker_of_a_chief_not_serving(monkeypatch)
+    worker = make_tuner(tmp_path / "late", 2, resume=True)
+    stored = _after(
+        1.5, lambda: shutil.copytree(tmp_path / "ended", tmp_path / "late", dirs_exist_ok=True)
+    )
+    started = time.monotonic()
+    worker.search(synthetic_folds())  # asking the chief would raise
+    assert stored.is_set() and time.monotonic() - started < 30
+    assert not list((tmp_path / "late").glob("ran-*"))
+
+
+def test_a_worker_whose_chief_never_serves_says_so(tmp_path, monkeypatch):
+    port = _as_worker_of_a_chief_not_serving(monkeypatch)
+    monkeypatch.setattr(tuning, "CHIEF_TIMEOUT", 0.5)
+    with pytest.raises(TimeoutError, match=f"No chief served .* at 127.0.0.1:{port} for 0.5 s"):
+        make_tuner(tmp_path, 2).search(synthetic_folds())
 
 
 def test_resuming_never_reruns_a_finished_trial_listed_as_ongoing(tmp_path):
