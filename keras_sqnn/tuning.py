@@ -115,8 +115,9 @@ def _stored_search_finished(project_dir: str | Path, max_trials: int) -> bool:
 
 def _serving(address: tuple[str, int]) -> bool:
     """Whether a server accepts connections at ``address`` (host, port)."""
+    host, port = address
     try:
-        with socket.create_connection(address, timeout=1.0):
+        with socket.create_connection((host.strip("[]"), port), timeout=1.0):
             return True
     except OSError:
         return False
@@ -136,8 +137,12 @@ def is_distributed() -> bool:
 
 
 def is_worker() -> bool:
-    """Whether this process is a worker of KerasTuner's distributed mode (not the chief)."""
-    return is_distributed() and os.environ.get("KERASTUNER_TUNER_ID") != "chief"
+    """Whether this process is a worker of KerasTuner's distributed mode (not the chief).
+
+    As KerasTuner decides: a process whose ``KERASTUNER_TUNER_ID`` contains ``"chief"`` is
+    the chief.
+    """
+    return is_distributed() and "chief" not in os.environ.get("KERASTUNER_TUNER_ID", "")
 
 
 class SQNNHyperModel(kt.HyperModel):
@@ -381,8 +386,9 @@ class FairnessTuner(kt.BayesianOptimization):
         backoff, seconds to minutes between attempts. A search the chief served and ended
         between two attempts (its other workers ran every trial) then left the worker
         waiting for an hour. With ``overwrite``, a finished search counts only once the
-        chief has saved its oracle.json since this tuner was made: the finished search
-        stored before may be the one the chief is about to start over.
+        chief has saved its oracle.json anew since this tuner was made (the chief saves it
+        as it starts to serve, after deleting the search it starts over): the finished
+        search stored before may be the one the chief is about to delete.
         """
         host, port = os.environ["KERASTUNER_ORACLE_IP"], int(os.environ["KERASTUNER_ORACLE_PORT"])
         oracle_file = Path(self.project_dir) / "oracle.json"
@@ -390,9 +396,11 @@ class FairnessTuner(kt.BayesianOptimization):
         while time.monotonic() < deadline:
             if _serving((host, port)):
                 return True
-            if self._finished() and (
-                not self._starts_over or _modified(oracle_file) != self._oracle_seen
-            ):
+            # The oracle file first: while the chief deletes a search, the old finished
+            # trials may still be there, its oracle.json already gone.
+            saved = _modified(oracle_file)
+            anew = saved is not None and saved != self._oracle_seen
+            if (anew or not self._starts_over) and self._finished():
                 return False
             time.sleep(1.0)
         raise TimeoutError(

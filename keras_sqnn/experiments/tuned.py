@@ -242,7 +242,8 @@ def tune_method(
         resume: continue stored searches and skip the (method, fold, selection, budget,
             seed) rows already in the CSV; False starts the method's searches over and
             replaces its rows (the vanilla reference searches are continued either way). A
-            worker of KerasTuner's distributed mode ignores it: it always continues.
+            worker of KerasTuner's distributed mode never deletes a search or reads the CSV:
+            with False it joins the searches its chief starts over.
         seed: seed of the folds, the searches, the fits and the probes (a column of the
             CSV, part of the row's key).
         verbose: 1 prints KerasTuner's trial summaries, one line per inner fit, trial,

@@ -151,13 +151,17 @@ def test_a_finished_search_is_skipped_by_a_distributed_chief_and_its_workers(tmp
 
 
 def _as_worker_of_a_chief_not_serving(monkeypatch):
-    """Make this process a worker; its chief's port; asking the chief raises ConnectionError."""
+    """Make this process a worker; its chief's port; asking the chief raises ConnectionError.
+
+    A worker waits 30 s at most for its chief (a regression fails, not hang for an hour).
+    """
     from keras_tuner.src.distribute import oracle_client
 
     port = free_port()
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+    monkeypatch.setattr(tuning, "CHIEF_TIMEOUT", 30.0)
 
     def ask_the_chief(*args):
         raise ConnectionError("asked the chief")
@@ -167,41 +171,40 @@ def _as_worker_of_a_chief_not_serving(monkeypatch):
 
 
 def _after(seconds, action):
-    """Run ``action`` in a thread after ``seconds``; an Event set once it has run."""
-    done = threading.Event()
+    """Run ``action`` in a thread ``seconds`` from now."""
 
     def run():
         time.sleep(seconds)
         action()
-        done.set()
 
     threading.Thread(target=run, daemon=True).start()
-    return done
-
-
-def _serve(port, sockets):
-    """Accept connections on ``port`` (as the chief's oracle server would)."""
-    server = socket.create_server(("127.0.0.1", port))
-    sockets.append(server)
 
 
 def test_a_worker_joins_the_search_its_chief_starts_over(tmp_path, monkeypatch):
     # The chief deletes a stored finished search only once it builds its own tuner, which
-    # may be after the workers looked: a worker told to overwrite must not skip it, but
-    # wait for the chief to serve the new search, then ask it for a trial.
+    # may be after the workers looked: a worker told to overwrite must not skip it, not
+    # even while the chief deletes it (oracle.json first, the finished trials still
+    # there), but wait for the chief to serve the new search, then ask it for a trial.
     _finished_search_left_by_a_distributed_chief(tmp_path)
-    stored = _stored(tmp_path)
+
+    def trials():
+        return {p: p.read_bytes() for p in tmp_path.glob("search/trial_*/*")}
+
+    stored = trials()
     port = _as_worker_of_a_chief_not_serving(monkeypatch)
-    sockets = []
-    served = _after(1.5, lambda: _serve(port, sockets))
+    worker = make_tuner(tmp_path, 2, overwrite=True)
+    servers = []
+    started = time.monotonic()
+    _after(1.5, (tmp_path / "search" / "oracle.json").unlink)
+    _after(3.5, lambda: servers.append(socket.create_server(("127.0.0.1", port))))
     try:
         with pytest.raises(ConnectionError, match="asked the chief"):
-            make_tuner(tmp_path, 2, overwrite=True).search(synthetic_folds())
-        assert served.is_set()  # it asked only once the chief served
+            worker.search(synthetic_folds())
+        assert time.monotonic() - started >= 3.5  # it asked only once the chief served
     finally:
-        for server in sockets:
+        for server in servers:
             server.close()
-    assert _stored(tmp_path) == stored  # a worker never deletes the search
+    assert trials() == stored  # a worker deletes nothing
 
 
 def test_a_worker_told_to_overwrite_skips_the_search_once_its_chief_stored_it_anew(
@@ -213,9 +216,10 @@ def test_a_worker_told_to_overwrite_skips_the_search_once_its_chief_stored_it_an
     _as_worker_of_a_chief_not_serving(monkeypatch)
     worker = make_tuner(tmp_path, 2, overwrite=True)
     oracle = tmp_path / "search" / "oracle.json"
-    saved = _after(1.5, lambda: oracle.write_text(oracle.read_text()))
+    started = time.monotonic()
+    _after(1.5, lambda: oracle.write_text(oracle.read_text()))
     worker.search(synthetic_folds())  # asking the chief would raise
-    assert saved.is_set() and not list(tmp_path.glob("ran-*"))
+    assert time.monotonic() - started >= 1.5 and not list(tmp_path.glob("ran-*"))
 
 
 def test_a_waiting_worker_skips_a_search_its_chief_ended_before_it_could_ask(tmp_path, monkeypatch):
@@ -225,13 +229,23 @@ def test_a_waiting_worker_skips_a_search_its_chief_ended_before_it_could_ask(tmp
     _finished_search_left_by_a_distributed_chief(tmp_path / "ended")
     _as_worker_of_a_chief_not_serving(monkeypatch)
     worker = make_tuner(tmp_path / "late", 2, resume=True)
-    stored = _after(
-        1.5, lambda: shutil.copytree(tmp_path / "ended", tmp_path / "late", dirs_exist_ok=True)
-    )
     started = time.monotonic()
+    _after(1.5, lambda: shutil.copytree(tmp_path / "ended", tmp_path / "late", dirs_exist_ok=True))
     worker.search(synthetic_folds())  # asking the chief would raise
-    assert stored.is_set() and time.monotonic() - started < 30
+    assert time.monotonic() - started >= 1.5
     assert not list((tmp_path / "late").glob("ran-*"))
+
+
+def test_the_chief_is_who_kerastuner_says_it_is(monkeypatch):
+    from keras_tuner.src.distribute import utils
+
+    assert not tuning.is_worker()  # not distributed
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "5000")
+    for tuner_id, chief in (("chief", True), ("chief0", True), ("tuner0", False)):
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", tuner_id)
+        assert tuning.is_worker() is not chief
+        assert utils.is_chief_oracle() is chief
 
 
 def test_a_worker_whose_chief_never_serves_says_so(tmp_path, monkeypatch):
