@@ -191,6 +191,7 @@ def main() -> None:
         "",
     ]
     lines += tuned_section(Path("docs/results"), figures)
+    lines += budget_check_section(Path("docs/results"), Path("docs/results/compas_trials28"))
     lines += [
         "## Untuned comparison (fixed parameters): `keras-sqnn compare --dataset D --budget small`",
         "",
@@ -391,6 +392,75 @@ def _conditional_comparison(results: Path, selection: str, budget: str | None) -
         lines += ["", f"Target: {ours:.3f} against {versus}: {'met' if met else 'not met'}."]
     else:
         lines += ["", "Target: not decided until each of the three has its 3 outer folds."]
+    return [*lines, ""]
+
+
+BUDGET_CHECK = {
+    "vanilla": "vanilla",
+    "binary_bernoulli": "BinaryBernoulli",
+    "binary_mi": "BinaryMI",
+    "vfae": "VFAE",
+}
+"""The methods of the COMPAS budget check, with their labels."""
+
+
+def budget_check_section(
+    results: Path, larger: Path, *, selection: str = SELECTION_RULES[0]
+) -> list[str]:
+    """COMPAS at the cpu budget against the same searches continued to more trials.
+
+    Reads ``results/tuned_compas.csv`` (budget ``cpu``) and ``larger/tuned_compas.csv``
+    (its one budget), the methods of :data:`BUDGET_CHECK`.
+    """
+    path = larger / "tuned_compas.csv"
+    lines = ["### Is it the search budget? COMPAS with more trials", ""]
+    if not path.exists():
+        return [*lines, "Not run yet.", ""]
+    tables = {
+        "cpu": read_tuned(results / "tuned_compas.csv", selection=selection, budget="cpu"),
+    }
+    more = read_tuned(path, selection=selection)
+    name = more.attrs["budgets"]["compas"]
+    tables[name] = more
+    trials = int(more.loc[more["method"] != "constant", "trials"].max())
+    lines += [
+        f"`keras-sqnn tune --dataset compas {budget_command(name)} --method "
+        f"{' '.join(BUDGET_CHECK)} --out {larger.as_posix()}`: the searches of the cpu",
+        f"budget (7 trials each) continued to {trials} trials (their folders copied from",
+        f"`results/searches/compas/cpu` to `{name}` first; KerasTuner resumes a search to a",
+        "larger `max_trials`), then selected, refitted and tested as above. Mean over the",
+        "outer folds; L1 is the distance to (1, 1) in each plane.",
+        "",
+        "| method | budget | folds | AUC | GPA | AUDC | L1, AUC/1-GPA | L1, AUC/1-AUDC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    columns = ["auc", "gpa", "audc", "tradeoff_gpa", "tradeoff_audc"]
+    means = {}
+    for budget, table in tables.items():
+        table = table[table["method"].isin(list(BUDGET_CHECK))]
+        means[budget] = table.groupby("method")[columns].mean()
+        folds = table.groupby("method")["fold"].nunique()
+        for method, label in BUDGET_CHECK.items():
+            if method not in folds.index:
+                lines.append(f"| {label} | {budget} | 0 | not run | | | | |")
+                continue
+            row = means[budget].loc[method]
+            cells = " | ".join(f"{row[c]:.3f}" for c in columns)
+            lines.append(f"| {label} | {budget} | {folds[method]} | {cells} |")
+    lines.append("")
+    for column, plane in (("tradeoff_gpa", "AUC/1-GPA"), ("tradeoff_audc", "AUC/1-AUDC")):
+        parts = []
+        for budget, frame in means.items():
+            sqnns = frame.loc[frame.index.isin(["binary_bernoulli", "binary_mi"]), column]
+            if sqnns.empty or "vfae" not in frame.index:
+                continue
+            best = sqnns.idxmin()
+            gap = sqnns.min() - frame.loc["vfae", column]
+            parts.append(
+                f"{budget}: {BUDGET_CHECK[best]} {sqnns.min():.3f} against VFAE "
+                f"{frame.loc['vfae', column]:.3f} (SQNN minus VFAE {gap:+.3f})"
+            )
+        lines.append(f"- {plane}: " + ("; ".join(parts) or "not run yet") + ".")
     return [*lines, ""]
 
 
