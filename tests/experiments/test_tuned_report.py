@@ -377,3 +377,23 @@ def test_beyond_the_paper_section_decides_the_separation_target_on_complete_fold
     assert "I(T; S) = 0.050 bits" in text and "I(T; S | Y) = 0.020" in text and "60%" in text
     assert "GPA 0.200 (AUC 0.700), from" in text and "GPA 0.050 (AUC\n  0.600)" in text
     assert "either scoring: 0.350" in text
+
+
+def test_budget_check_section_sets_the_larger_search_beside_the_budgets_own(tmp_path):
+    make_results = _make_results()
+    larger = tmp_path / "trials28"
+    assert "Not run yet." in make_results.budget_check_section(tmp_path, larger)
+    _write(tmp_path, _rows(DISTANCES))
+    larger.mkdir()
+    more = _rows({"vanilla": 0.40, "binary_bernoulli": 0.31, "binary_mi": 0.29, "vfae": 0.25})
+    more.loc[more["method"] != "constant", ["budget", "trials"]] = ["cpu_trials28", 28]
+    _write(larger, more)
+    text = "\n".join(make_results.budget_check_section(tmp_path, larger))
+    assert "--budget cpu --max-trials 28 --method vanilla binary_bernoulli binary_mi vfae" in text
+    assert "continued to 28 trials" in text
+    assert "| BinaryBernoulli | cpu | 3 | 0.750 |" in text
+    assert "| BinaryMI | cpu_trials28 | 3 | 0.750 |" in text
+    # At the cpu budget BinaryBernoulli (0.30) beats VFAE (0.34); with more trials
+    # BinaryMI (0.29) is the better SQNN, and VFAE (0.25) beats it.
+    assert "cpu: BinaryBernoulli 0.300 against VFAE 0.340 (SQNN minus VFAE -0.040)" in text
+    assert "cpu_trials28: BinaryMI 0.290 against VFAE 0.250 (SQNN minus VFAE +0.040)" in text
