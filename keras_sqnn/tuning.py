@@ -113,9 +113,8 @@ def _stored_search_finished(project_dir: str | Path, max_trials: int) -> bool:
     return True
 
 
-def _serving(address: tuple[str, int]) -> bool:
-    """Whether a server accepts connections at ``address`` (host, port)."""
-    host, port = address
+def _serving(host: str, port: int) -> bool:
+    """Whether a server accepts connections at ``host``:``port``."""
     try:
         with socket.create_connection((host.strip("[]"), port), timeout=1.0):
             return True
@@ -394,7 +393,7 @@ class FairnessTuner(kt.BayesianOptimization):
         oracle_file = Path(self.project_dir) / "oracle.json"
         deadline = time.monotonic() + CHIEF_TIMEOUT
         while time.monotonic() < deadline:
-            if _serving((host, port)):
+            if _serving(host, port):
                 return True
             # The oracle file first: while the chief deletes a search, the old finished
             # trials may still be there, its oracle.json already gone.

@@ -416,17 +416,16 @@ def budget_check_section(
     lines = ["### Is it the search budget? COMPAS with more trials", ""]
     if not path.exists():
         return [*lines, "Not run yet.", ""]
-    tables = {
-        "cpu": read_tuned(results / "tuned_compas.csv", selection=selection, budget="cpu"),
-    }
+    cpu = read_tuned(results / "tuned_compas.csv", selection=selection, budget="cpu")
     more = read_tuned(path, selection=selection)
     name = more.attrs["budgets"]["compas"]
-    tables[name] = more
-    trials = int(more.loc[more["method"] != "constant", "trials"].max())
+    tables = {"cpu": cpu, name: more}
+    trials = {b: int(t.loc[t["method"] != "constant", "trials"].max()) for b, t in tables.items()}
     lines += [
         f"`keras-sqnn tune --dataset compas {budget_command(name)} --method "
         f"{' '.join(BUDGET_CHECK)} --out {larger.as_posix()}`: the searches of the cpu",
-        f"budget (7 trials each) continued to {trials} trials (their folders copied from",
+        f"budget ({trials['cpu']} trials each) continued to {trials[name]} trials (their "
+        "folders copied from",
         f"`results/searches/compas/cpu` to `{name}` first; KerasTuner resumes a search to a",
         "larger `max_trials`), then selected, refitted and tested as above. Mean over the",
         "outer folds; L1 is the distance to (1, 1) in each plane.",
