@@ -56,12 +56,84 @@ def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURE
     archive.write_out(filepath, verbose=False)
 
 
+def with_inference(
+    model: keras.Model, inference: str, *, layer: str | keras.layers.Layer | None = None
+) -> keras.Model:
+    """A copy of ``model`` whose stochastic binary layer outputs ``inference`` at prediction.
+
+    Use it to serve decisions that a certificate covers
+    (:func:`keras_sqnn.metrics.certify`): with ``"sample"`` every prediction reads one
+    fresh Bernoulli code, with ``"threshold"`` the code ``theta >= 0.5``. The copy is
+    rebuilt from the model's config with the same weights; saving it records the mode.
+
+    Args:
+        model: a :class:`~keras_sqnn.models.SensitiveSequential`, ``keras.Sequential`` or
+            functional model.
+        inference: ``"sample"``, ``"threshold"`` or ``"expectation"``.
+        layer: the stochastic binary layer or its name; default: the last one.
+
+    Returns:
+        The copy.
+
+    Raises:
+        ValueError: if the model's output reads anything besides that layer's code (then
+            its decisions are not a function of the code, and no certificate covers them).
+
+    Example:
+        >>> from keras_sqnn.layers import StochasticBinaryDense
+        >>> model = keras.Sequential([keras.Input((2,)), StochasticBinaryDense(3, name="t")])
+        >>> served = with_inference(model, "threshold")
+        >>> served.get_layer("t").inference, model.get_layer("t").inference
+        ('threshold', 'expectation')
+    """
+    from keras_sqnn.layers import resolve_stochastic_layer, stochastic_layers
+    from keras_sqnn.layers.stochastic_binary import INFERENCE_MODES
+
+    if inference not in INFERENCE_MODES:
+        raise ValueError(
+            f"Expected `inference` in {INFERENCE_MODES}. Received: inference={inference!r}"
+        )
+    if layer is None:
+        found = stochastic_layers(model, recursive=False)
+        if not found:
+            raise ValueError(
+                "Expected `model` to hold a stochastic binary layer at its top level. "
+                f"Received: model {model.name!r} with none"
+            )
+        layer = found[-1]
+    target = resolve_stochastic_layer(model, layer, recursive=False)
+    if not isinstance(model, (SensitiveSequential, keras.Sequential)):
+        try:
+            keras.Model(target.output, model.output)
+        except ValueError as error:
+            raise ValueError(
+                f"Expected the output of `model` to depend only on the code of layer "
+                f"{target.name!r}, so that its decisions are a function of the code. Received: "
+                f"model {model.name!r} whose output reads other tensors ({error})"
+            ) from error
+    copy_ = type(model).from_config(model.get_config())
+    if isinstance(model, SensitiveSequential):
+        shape = model._feature_shape
+        if shape is None:
+            raise ValueError(
+                "The model's input shape is unknown: add a keras.Input first, pass "
+                "`input_shape`, or call the model once before copying it."
+            )
+        for each in (model, copy_):
+            if not each.built:
+                each.build((None, *shape))
+    copy_.get_layer(target.name).inference = inference
+    copy_.set_weights(model.get_weights())
+    return copy_
+
+
 def export_tabular_serving(
     model: keras.Model,
     preprocessor: TabularPreprocessor,
     filepath: str,
     *,
     features: str = FEATURES,
+    inference_signatures: tuple[str, ...] = (),
 ) -> None:
     """Write a SavedModel that serves raw table rows, and the encoded features too.
 
@@ -76,6 +148,10 @@ def export_tabular_serving(
       :func:`signature_name` (``education-num`` becomes ``education_num``).
     * ``serve_features``: the encoded ``float32`` features, as ``preprocessor.transform``
       returns them (what :func:`export_serving` serves).
+    * ``serve_<mode>`` for each mode in ``inference_signatures`` (``"sample"``,
+      ``"threshold"``): the raw columns, scored by :func:`with_inference` ``(model, mode)``:
+      from one fresh sampled code per call, or from the thresholded code, the decisions a
+      certificate (:func:`keras_sqnn.metrics.certify`) covers.
 
     Args:
         model: the classifier trained on ``preprocessor.transform`` output: a
@@ -84,6 +160,8 @@ def export_tabular_serving(
         preprocessor: the fitted :class:`keras_sqnn.datasets.TabularPreprocessor`.
         filepath: directory to write the SavedModel to.
         features: name of the features input of a functional model.
+        inference_signatures: stochastic-layer output modes to serve in signatures of
+            their own.
 
     Example:
         >>> served = tf.saved_model.load("saved_models/adult/serving")  # doctest: +SKIP
@@ -95,9 +173,7 @@ def export_tabular_serving(
     if isinstance(model, SensitiveSequential):
         serving_model: keras.Model = model
         signature = tf.TensorSpec((None, width), "float32", name=features)
-
-        def predict(x: Any) -> Any:
-            return model(x, training=False)
+        predict = _call_without_training(model)
 
     else:
         serving_model, predict, signature = _features_endpoint(model, features)
@@ -113,15 +189,26 @@ def export_tabular_serving(
             f"other than letters and digits become '_'). Received: columns {clashes}"
         )
 
-    def serve(rows: dict[str, Any]) -> Any:
-        encoded = encoder({name: tf.expand_dims(rows[name], -1) for name in columns})
-        return predict(encoded)
+    def rows_endpoint(score: Any) -> Any:
+        def serve(rows: dict[str, Any]) -> Any:
+            encoded = encoder({name: tf.expand_dims(rows[name], -1) for name in columns})
+            return score(encoded)
+
+        return serve
 
     archive = keras.export.ExportArchive()
     archive.track(encoder)
     archive.track(serving_model)
-    archive.add_endpoint("serve", serve, input_signature=[columns])
+    archive.add_endpoint("serve", rows_endpoint(predict), input_signature=[columns])
     archive.add_endpoint("serve_features", predict, input_signature=[signature])
+    for mode in inference_signatures:
+        served = with_inference(model, mode)
+        if isinstance(served, SensitiveSequential):
+            score = _call_without_training(served)
+        else:
+            served, score, _ = _features_endpoint(served, features)
+        archive.track(served)
+        archive.add_endpoint(f"serve_{mode}", rows_endpoint(score), input_signature=[columns])
     archive.write_out(filepath, verbose=False)
 
 
@@ -131,6 +218,7 @@ def atomic_save(
     *,
     preprocessor: TabularPreprocessor | None = None,
     files: Mapping[str, str] | None = None,
+    inference_signatures: tuple[str, ...] = (),
 ) -> None:
     """Write ``model.keras`` and the SavedModel ``serving/`` into ``destination`` at once.
 
@@ -152,6 +240,8 @@ def atomic_save(
         preprocessor: the fitted ``TabularPreprocessor`` the model's features came from.
         files: further text files to write beside the model, name to content (e.g.
             ``{"metrics.json": ...}``).
+        inference_signatures: with a ``preprocessor``, also serve these stochastic-layer
+            output modes (see :func:`export_tabular_serving`).
 
     Example:
         >>> import keras
@@ -171,7 +261,12 @@ def atomic_save(
         if preprocessor is None:
             model.export(str(staging / "serving"), verbose=False)
         else:
-            export_tabular_serving(model, preprocessor, str(staging / "serving"))
+            export_tabular_serving(
+                model,
+                preprocessor,
+                str(staging / "serving"),
+                inference_signatures=inference_signatures,
+            )
             (staging / "preprocessor.json").write_text(
                 json.dumps(preprocessor.get_config(), indent=2)
             )
@@ -220,6 +315,13 @@ def _features_endpoint(model: keras.Model, features: str) -> tuple[keras.Model, 
         return serving_model(_fill_structure(structure, names, features, x), training=False)
 
     return serving_model, serve, tf.TensorSpec(spec.shape, spec.dtype, name=features)
+
+
+def _call_without_training(model: keras.Model) -> Any:
+    def call(x: Any) -> Any:
+        return model(x, training=False)
+
+    return call
 
 
 def _input_names(structure: Any) -> dict[str, Any]:

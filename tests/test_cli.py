@@ -36,6 +36,9 @@ def test_train_prints_fairness_metrics_and_exports(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     results = json.loads(printed[printed.index("{") :])
+    # What is proven is printed beside what is measured, and the theta-score has no proof.
+    assert "what is proven" in printed and "no certificate" in printed
+    assert f"<= {results['threshold_certified_dp_bound']:.3f}" in printed
     for key in ("auc", "gpa", "audc", "adrg", "accuracy"):
         assert 0.0 <= results[key] <= 1.0
     assert results["auc"] > 0.6  # two epochs already rank COMPAS recidivism above chance

@@ -16,7 +16,7 @@ import pytest
 
 from keras_sqnn.cli import main
 from keras_sqnn.datasets import TabularPreprocessor, fetch_compas
-from keras_sqnn.export import signature_name
+from keras_sqnn.export import signature_name, with_inference
 
 SERVE = textwrap.dedent(
     """
@@ -36,11 +36,19 @@ SERVE = textwrap.dedent(
     (raw_scores,) = default(**arguments).values()
     encoded = tf.constant(rows["encoded"], tf.float32)
     features_scores = served.serve_features(encoded)
+    columns = {
+        name: tf.constant(values, rows["dtypes"][name])
+        for name, values in rows["by_column"].items()
+    }
+    threshold_scores = served.serve_threshold(columns)
+    sampled = [served.serve_sample(columns).numpy().ravel().tolist() for _ in range(2)]
     assert "keras" not in sys.modules or sys.modules["keras"] is None
     json.dump(
         {
             "raw": raw_scores.numpy().ravel().tolist(),
             "features": features_scores.numpy().ravel().tolist(),
+            "threshold": threshold_scores.numpy().ravel().tolist(),
+            "sampled": sampled,
         },
         open(out_path, "w"),
     )
@@ -66,7 +74,20 @@ def test_trained_model_serves_raw_rows_without_keras_sqnn_or_keras(tmp_path):
         else rows[name].astype(float).tolist()
         for name in [*preprocessor.continuous, *preprocessor.categorical]
     }
-    (tmp_path / "rows.json").write_text(json.dumps({"raw": raw, "encoded": encoded.tolist()}))
+    by_column = {
+        name: rows[name].astype(str).tolist()
+        if name in preprocessor.categorical
+        else rows[name].astype(float).tolist()
+        for name in [*preprocessor.continuous, *preprocessor.categorical]
+    }
+    dtypes = {
+        name: "string" if name in preprocessor.categorical else "float64" for name in by_column
+    }
+    (tmp_path / "rows.json").write_text(
+        json.dumps(
+            {"raw": raw, "encoded": encoded.tolist(), "by_column": by_column, "dtypes": dtypes}
+        )
+    )
     subprocess.run(
         [
             sys.executable,
@@ -85,4 +106,18 @@ def test_trained_model_serves_raw_rows_without_keras_sqnn_or_keras(tmp_path):
     assert expected.std() > 1e-3  # the rows get different scores: the check has teeth
     np.testing.assert_allclose(served["raw"], expected, rtol=0, atol=1e-6)
     np.testing.assert_allclose(served["features"], expected, rtol=0, atol=1e-6)
-    assert json.loads((folder / "metrics.json").read_text())["dataset"] == "compas"
+    # The certified signatures: the thresholded code's scores are the Keras copy's, and the
+    # sampled code's scores change from call to call (a fresh code per call).
+    thresholded = with_inference(model, "threshold").predict(encoded, verbose=0).ravel()
+    np.testing.assert_allclose(served["threshold"], thresholded, rtol=0, atol=1e-6)
+    first, second = np.array(served["sampled"])
+    assert np.any(first != second)
+    assert not np.allclose(first, expected, atol=1e-4)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["dataset"] == "compas"
+    # The report puts the certificates of both codes beside the theta-score's measurements.
+    for mode in ("sample", "threshold"):
+        assert 0.0 < metrics[f"{mode}_certified_dp_bound"] <= 1.0
+        assert metrics[f"{mode}_certified_dp_bound"] >= metrics[f"{mode}_plugin_tv"]
+        assert 0.0 <= metrics[f"{mode}_dp_gap"] <= 1.0
+    assert metrics["code_units"] == 20

@@ -15,6 +15,10 @@ the model-level calls are pure NumPy/scikit-learn functions. The package holds:
   a random forest recovers S (and Y) from a representation;
 - `evaluate_fairness`, `extract_representation`, `find_representation_layer` (module
   `evaluate`): all of the above for a trained Keras model in one call;
+- `certify`, `certify_probabilities`, `Certificate` (module `certificate`): an upper
+  confidence bound on the demographic-parity (and equalized-odds) gap of *any* classifier
+  of a sampled or thresholded binary code; `fare_tv_bound` (module `fare`), FARE's bound
+  on the same statement, for comparison;
 - `plugin_entropy`, `plugin_mutual_information`, `sample_codes`,
   `mixture_mutual_information` (module `information_estimates`): information of binary
   codes about integer labels, in bits, from NumPy arrays;
@@ -24,6 +28,7 @@ the model-level calls are pure NumPy/scikit-learn functions. The package holds:
   against the layers' `num_groups`) come from module `model_inputs`.
 """
 
+from keras_sqnn.metrics.certificate import Certificate, certify, certify_probabilities
 from keras_sqnn.metrics.discrimination import (
     DEFAULT_NUM_THRESHOLDS,
     area_under_discrimination_curve,
@@ -43,6 +48,7 @@ from keras_sqnn.metrics.fairness import (
     pairwise_accuracy_table,
     worst_group_pair,
 )
+from keras_sqnn.metrics.fare import fare_tv_bound
 from keras_sqnn.metrics.information_estimates import (
     mixture_mutual_information,
     plugin_entropy,
@@ -58,6 +64,7 @@ from keras_sqnn.metrics.probes import RepresentationProbeResult, adrg, represent
 from keras_sqnn.metrics.tradeoff import equal_tradeoff_line, tradeoff_distance
 
 __all__ = [
+    "Certificate",
     "DEFAULT_NUM_THRESHOLDS",
     "REPORT_COLUMNS",
     "RepresentationProbeResult",
@@ -65,10 +72,13 @@ __all__ = [
     "area_under_discrimination_curve",
     "auc",
     "audc",
+    "certify",
+    "certify_probabilities",
     "discrimination_curve",
     "equal_tradeoff_line",
     "evaluate_fairness",
     "extract_representation",
+    "fare_tv_bound",
     "find_representation_layer",
     "gpa",
     "group_pairwise_accuracy_difference",
