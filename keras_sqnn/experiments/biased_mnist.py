@@ -49,8 +49,10 @@ from keras_sqnn.datasets.biased_mnist import (
     fetch_biased_mnist,
     load_mnist,
 )
+from keras_sqnn.experiments.bias_supervised import group_ids, inverse_frequency_weights
 from keras_sqnn.experiments.biased_mnist_network import (
     METHODS,
+    SQNN_METHODS,
     PAPER_METHODS,
     MnistProtocol,
     build_mnist_classifier,
@@ -76,6 +78,8 @@ ESTIMATOR_NAMES = {
     "binary_bernoulli": "bernoulli",
     "binary_mi": "joint",
     "binary_bernoulli_conditional": "bernoulli_given_digit",
+    "reweighting": "none",
+    "group_dro": "none",
 }
 """The ``estimator`` column of each method: the SQNNs' MI term."""
 # Random streams of the validation split; the dataset's own splits use streams 0, 1 and 2.
@@ -162,18 +166,26 @@ def training_data(rho: float, protocol: MnistProtocol, seed: int) -> tuple[Datas
 
 
 def tf_dataset(
-    data: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0, labels: bool = False
+    data: Dataset,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    labels: bool = False,
+    weights: np.ndarray | None = None,
 ) -> Any:
     """Batches ``({"features": float32 pixels in 0..255, "sensitive": colour}, digit)``.
 
     With ``labels=True`` the inputs also hold ``"labels"``: the digit, for a model whose
-    regularizer is conditioned on it.
+    regularizer is conditioned on it. With ``weights``, each batch also holds the images'
+    sample weights.
     """
     import tensorflow as tf
 
     images = tf.convert_to_tensor(np.asarray(data.X, dtype=np.uint8))
     targets = tf.convert_to_tensor(np.asarray(data.y, dtype=np.int32))
     colours = tf.convert_to_tensor(np.asarray(data.s, dtype=np.int32))
+    sample_weights = None if weights is None else tf.convert_to_tensor(weights, tf.float32)
     order = tf.data.Dataset.range(len(data.y))
     if shuffle:
         order = order.shuffle(len(data.y), seed=seed, reshuffle_each_iteration=True)
@@ -184,6 +196,8 @@ def tf_dataset(
         inputs = {"features": x, "sensitive": tf.gather(colours, index)}
         if labels:
             inputs["labels"] = digits
+        if sample_weights is not None:
+            return inputs, digits, tf.gather(sample_weights, index)
         return inputs, digits
 
     return order.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
@@ -191,7 +205,8 @@ def tf_dataset(
 
 def predict_digits(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Predicted digits from the images alone (colour and labels are optional at inference)."""
-    optional = {name: None for name in model.input if name != "features"}
+    network = getattr(model, "network", model)  # a GroupDROModel wraps the classifier
+    optional = {name: None for name in network.input if name != "features"}
     predictions = [
         keras.ops.convert_to_numpy(
             model(
@@ -276,7 +291,9 @@ def train_and_test(
             train, X=train.X[:train_images], y=train.y[:train_images], s=train.s[:train_images]
         )
     model = build_mnist_classifier(method, protocol=protocol, gamma=gamma, layer=layer, seed=seed)
-    label = f"{method} rho={rho} seed={seed}" + ("" if method == "vanilla" else f" layer={layer}")
+    label = f"{method} rho={rho} seed={seed}" + (
+        f" layer={layer}" if method in SQNN_METHODS else f" gamma={gamma:g}"
+    )
     callbacks: list[keras.callbacks.Callback] = [
         learning_rate_callback(protocol),
         EpochLog(label, protocol.epochs, on_epoch),
@@ -284,9 +301,15 @@ def train_and_test(
     if backup_dir is not None:
         callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
     started = time.perf_counter()
-    labels = "labels" in model.input
+    labels = method == "binary_bernoulli_conditional"
+    weights = None
+    if method == "reweighting":
+        groups = group_ids(np.asarray(train.y, np.int64), np.asarray(train.s, np.int64))
+        weights = inverse_frequency_weights(groups, cap=gamma)
     model.fit(
-        tf_dataset(train, protocol.batch_size, shuffle=True, seed=seed, labels=labels),
+        tf_dataset(
+            train, protocol.batch_size, shuffle=True, seed=seed, labels=labels, weights=weights
+        ),
         epochs=protocol.epochs,
         shuffle=False,  # the dataset shuffles itself
         validation_data=(
@@ -300,7 +323,7 @@ def train_and_test(
         "method": method,
         "rho": rho,
         "seed": seed,
-        "layer": "none" if method == "vanilla" else layer,
+        "layer": layer if method in SQNN_METHODS else "none",
         "estimator": ESTIMATOR_NAMES[method],
         "gamma": 0.0 if method == "vanilla" else gamma,
         "epochs": protocol.epochs,
@@ -397,7 +420,7 @@ def run_biased_mnist(
                     "method": method,
                     "rho": rho,
                     "seed": seed,
-                    "layer": "none" if method == "vanilla" else layer,
+                    "layer": layer if method in SQNN_METHODS else "none",
                     "budget": protocol.name,
                     "gamma": 0.0 if method == "vanilla" else gamma,
                 }

@@ -16,12 +16,17 @@ import keras
 from keras_sqnn.datasets.biased_mnist import (
     COLOUR_NAMES,
 )
+from keras_sqnn.experiments.bias_supervised import GroupDROModel
 from keras_sqnn.layers import StochasticBinaryConv2D
 from keras_sqnn.losses import TradeoffLoss
 
 PAPER_METHODS = ("vanilla", "binary_bernoulli", "binary_mi")
 """The methods of the paper's Table 1."""
-METHODS = (*PAPER_METHODS, "binary_bernoulli_conditional")
+BIAS_LABEL_METHODS = ("binary_bernoulli_conditional", "reweighting", "group_dro")
+"""The methods that read the colour labels in training (besides the paper's SQNNs, which
+read them only in their regularizer)."""
+METHODS = (*PAPER_METHODS, *BIAS_LABEL_METHODS)
+SQNN_METHODS = ("binary_bernoulli", "binary_mi", "binary_bernoulli_conditional")
 LAYERS = ("first", "last", "all")
 SCHEDULES = ("step", "cosine", "onecycle")
 
@@ -171,7 +176,8 @@ def build_mnist_classifier(
             ``I(T; colour | digit)``: the model has a third input, ``"labels"``, the digit,
             fed in training only).
         protocol: network and optimiser; default ``MnistProtocol.named("cpu")``.
-        gamma: the SQNN's trade-off (ignored by vanilla).
+        gamma: the SQNN's trade-off; for ``"reweighting"`` the weights' cap, for
+            ``"group_dro"`` its step size (ignored by vanilla).
         layer: the blocks made stochastic binary, ``"first"``, ``"last"`` or ``"all"``.
         seed: seeds the initial weights and the binary layers' noise.
 
@@ -200,7 +206,7 @@ def build_mnist_classifier(
         h = keras.layers.AveragePooling2D(2, name="downsample")(h)
     last = len(protocol.filters) - 1
     for index, filters in enumerate(protocol.filters):
-        is_binary = method != "vanilla" and (
+        is_binary = method in SQNN_METHODS and (
             layer == "all"
             or (layer == "first" and index == 0)
             or (layer == "last" and index == last)
@@ -239,10 +245,14 @@ def build_mnist_classifier(
     if conditional:
         inputs["labels"] = digits
     model = keras.Model(inputs, out, name=method)
+    if method == "group_dro":
+        dro = GroupDROModel(model, num_groups=10 * len(COLOUR_NAMES), step_size=gamma)
+        dro.compile(keras.optimizers.Adam(protocol.learning_rate))
+        return dro
     model.compile(
         keras.optimizers.Adam(protocol.learning_rate),
         TradeoffLoss(
-            "sparse_categorical_crossentropy", gamma=0.0 if method == "vanilla" else gamma
+            "sparse_categorical_crossentropy", gamma=gamma if method in SQNN_METHODS else 0.0
         ),
         metrics=["accuracy"],
     )

@@ -1,0 +1,393 @@
+"""Accurate and certified: sweep SQNN settings, select on validation, certify on the test split.
+
+Each setting (code width, gamma) trains one network ``Dense(64, relu) -> Dense(64, relu) ->
+StochasticBinaryDense(units, joint MI, gamma) -> Dense(32, relu) -> Dense(1, sigmoid)`` on
+the training rows minus a stratified validation split (20 %), with the paper's objective
+``gamma * I(T; S) + (1 - gamma) * BCE``; its decisions are served from one sampled code and
+from the thresholded code (:func:`keras_sqnn.export.with_inference`). For each it records,
+on the validation rows and on the test rows, the accuracy of the decisions, their measured
+demographic-parity gap, and the certificate (:func:`keras_sqnn.metrics.certify`, 95 %).
+References: the constant predictor (certified gap 0) and fairlearn's
+ExponentiatedGradient (DemographicParity, logistic base; uncertified).
+
+Selection (:func:`select_certified`) never reads the test split: for a target bound B it
+keeps the decisions whose *predicted* test bound (the validation plug-in TV plus the test
+split's concentration term, which depends only on its group sizes) is at most B, and takes
+the most accurate on validation.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CSV_COLUMNS = (
+    "dataset",
+    "method",
+    "units",
+    "gamma",
+    "inference",
+    "seed",
+    "epochs",
+    "val_accuracy",
+    "val_dp_gap",
+    "val_plugin_tv",
+    "val_bound",
+    "test_accuracy",
+    "test_dp_gap",
+    "test_plugin_tv",
+    "test_radius",
+    "test_bound",
+    "train_seconds",
+)
+UNITS = (1, 2, 4, 8)
+GAMMAS = (0.0, 0.5, 0.9, 0.95, 0.98, 0.99)
+EG_EPSILONS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.03)
+TARGETS = {"adult": (0.05,), "compas": (0.10, 0.20)}
+CONFIDENCE = 0.95
+
+
+def splits(dataset_name: str, seed: int = 0) -> tuple[Any, Any]:
+    """``(validation, test)`` arrays, both fitted on the same rows (``x_train``): 80 % of the
+    training rows; validation holds the other 20 %.
+
+    Adult's test rows are its official test split; COMPAS's are outer fold 1 of
+    :func:`keras_sqnn.datasets.nested_folds`.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from keras_sqnn import datasets
+    from keras_sqnn.datasets import nested_folds, train_test_arrays
+    from keras_sqnn.datasets.folds import strata
+
+    dataset = getattr(datasets, f"fetch_{dataset_name}")()
+    if dataset.is_test is not None:
+        train_rows = np.flatnonzero(~np.asarray(dataset.is_test))
+        test_rows = np.flatnonzero(np.asarray(dataset.is_test))
+    else:
+        fold = nested_folds(dataset.y, dataset.s, seed=seed)[0]
+        train_rows, test_rows = np.asarray(fold.train), np.asarray(fold.test)
+    y, s = np.asarray(dataset.y), np.asarray(dataset.s)
+    fit_rows, val_rows = train_test_split(
+        train_rows,
+        test_size=0.2,
+        random_state=seed,
+        stratify=strata(y[train_rows], s[train_rows]),
+    )
+    validation = train_test_arrays(dataset, fit_rows, val_rows)
+    test = train_test_arrays(dataset, fit_rows, test_rows)
+    return validation, test
+
+
+def build_model(inputs: int, units: int, gamma: float, seed: int, num_groups: int = 2) -> Any:
+    """The compiled network of one setting (see the module docstring)."""
+    import keras
+
+    from keras_sqnn.layers import StochasticBinaryDense
+    from keras_sqnn.losses import TradeoffLoss
+    from keras_sqnn.models import SensitiveSequential
+
+    keras.utils.set_random_seed(seed)
+    model = SensitiveSequential(input_shape=(inputs,), name=f"certified_{units}")
+    model.add(keras.layers.Dense(64, activation="relu"))
+    model.add(keras.layers.Dense(64, activation="relu"))
+    model.add(
+        StochasticBinaryDense(
+            units,
+            mi_estimator="joint",
+            gamma=gamma,
+            num_groups=num_groups,
+            seed=seed + 1000,
+            name="code",
+        )
+    )
+    model.add(keras.layers.Dense(32, activation="relu"))
+    model.add(keras.layers.Dense(1, activation="sigmoid"))
+    model.compile(keras.optimizers.Adam(1e-3), TradeoffLoss("binary_crossentropy", gamma=gamma))
+    return model
+
+
+def dp_gap(decisions: np.ndarray, s: np.ndarray) -> float:
+    rates = [float(np.mean(decisions[s == group])) for group in np.unique(s)]
+    return max(rates) - min(rates)
+
+
+def _decision_rows(model: Any, validation: Any, test: Any, seed: int) -> list[dict[str, Any]]:
+    from keras_sqnn.export import with_inference
+    from keras_sqnn.metrics import certify
+
+    rows = []
+    for mode in ("sample", "threshold"):
+        served = with_inference(model, mode)
+        row: dict[str, Any] = {"inference": mode}
+        for split, arrays in (("val", validation), ("test", test)):
+            x, y, s = arrays.x_test, arrays.y_test, arrays.s_test
+            decisions = served.predict(x, batch_size=4096, verbose=0).reshape(-1) >= 0.5
+            certificate = certify(
+                model, x, sensitive_features=s, inference=mode, confidence=CONFIDENCE, seed=seed
+            )
+            row[f"{split}_accuracy"] = float(np.mean(decisions == y))
+            row[f"{split}_dp_gap"] = dp_gap(decisions, s)
+            row[f"{split}_plugin_tv"] = certificate.plugin_tv
+            row[f"{split}_bound"] = certificate.bound
+            if split == "test":
+                row["test_radius"] = certificate.pairs[0]["radius"]
+        rows.append(row)
+    return rows
+
+
+def _reference_rows(validation: Any, test: Any, seed: int) -> list[dict[str, Any]]:
+    """The constant predictor and ExponentiatedGradient at each epsilon."""
+    from keras_sqnn.baselines.fairlearn_baselines import ExponentiatedGradientClassifier
+
+    majority = int(np.mean(validation.y_train) >= 0.5)
+    rows = [
+        {
+            "method": "constant",
+            "val_accuracy": float(np.mean(validation.y_test == majority)),
+            "test_accuracy": float(np.mean(test.y_test == majority)),
+            "val_dp_gap": 0.0,
+            "test_dp_gap": 0.0,
+            "val_bound": 0.0,
+            "test_bound": 0.0,
+        }
+    ]
+    for epsilon in EG_EPSILONS:
+        model = ExponentiatedGradientClassifier(epsilon, seed=seed)
+        model.fit(validation.x_train, validation.y_train, validation.s_train)
+        row: dict[str, Any] = {"method": "fairlearn_eg", "gamma": epsilon}
+        for split, arrays in (("val", validation), ("test", test)):
+            decisions = model.predict_proba(arrays.x_test) >= 0.5
+            row[f"{split}_accuracy"] = float(np.mean(decisions == arrays.y_test))
+            row[f"{split}_dp_gap"] = dp_gap(decisions, arrays.s_test)
+        rows.append(row)
+    return rows
+
+
+def _done(path: Path) -> set[tuple[str, str, str]]:
+    if not path.exists():
+        return set()
+    with path.open() as handle:
+        return {(r["method"], r["units"], r["gamma"]) for r in csv.DictReader(handle)}
+
+
+def _append(path: Path, rows: list[dict[str, Any]]) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, restval="")
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_certified(
+    dataset: str,
+    *,
+    units: Sequence[int] = UNITS,
+    gammas: Sequence[float] = GAMMAS,
+    epochs: int = 15,
+    seed: int = 0,
+    out: str | Path = "docs/results",
+    verbose: int = 0,
+) -> Path:
+    """Run the sweep into ``<out>/certified_<dataset>.csv``, one setting at a time.
+
+    A rerun skips the settings already in the CSV (resumable). Returns the CSV's path.
+    """
+    path = Path(out) / f"certified_{dataset}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    validation, test = splits(dataset, seed)
+    common = {"dataset": dataset, "seed": seed}
+    if ("constant", "", "") not in _done(path):
+        _append(
+            path,
+            [
+                {**common, **row, "units": "", "gamma": row.get("gamma", "")}
+                for row in _reference_rows(validation, test, seed)
+            ],
+        )
+    for width in units:
+        for gamma in gammas:
+            if ("sqnn", str(width), str(float(gamma))) in _done(path):
+                continue
+            model = build_model(
+                validation.x_train.shape[1],
+                width,
+                float(gamma),
+                seed,
+                num_groups=int(validation.s_train.max()) + 1,
+            )
+            started = time.perf_counter()
+            model.fit(
+                {"features": validation.x_train, "sensitive": validation.s_train},
+                validation.y_train.astype("float32"),
+                batch_size=256,
+                epochs=epochs,
+                verbose=verbose,
+            )
+            seconds = round(time.perf_counter() - started, 1)
+            rows = _decision_rows(model, validation, test, seed)
+            setting = {"method": "sqnn", "units": width, "gamma": float(gamma), "epochs": epochs}
+            _append(path, [{**common, **setting, **row, "train_seconds": seconds} for row in rows])
+            best = max(rows, key=lambda row: row["val_accuracy"])
+            print(
+                f"[certify] {dataset} units={width} gamma={gamma}: "
+                + "; ".join(
+                    f"{row['inference']} val acc {row['val_accuracy']:.3f} bound "
+                    f"{row['val_bound']:.3f}"
+                    for row in rows
+                )
+                + f" (best val acc {best['val_accuracy']:.3f}, {seconds} s)",
+                flush=True,
+            )
+    return path
+
+
+def select_certified(table: Any, target: float) -> Any:
+    """The SQNN decision chosen for ``target``: most accurate on validation among those
+    whose predicted test bound (validation plug-in TV + test radius) is at most ``target``.
+
+    Returns the chosen row (a pandas Series), or None if none qualifies.
+    """
+    sqnn = table[table["method"] == "sqnn"]
+    predicted = sqnn["val_plugin_tv"] + sqnn["test_radius"]
+    eligible = sqnn[predicted <= target]
+    if eligible.empty:
+        return None
+    return eligible.loc[eligible["val_accuracy"].idxmax()]
+
+
+def _eg_ceiling(table: Any, limit: float = 0.03) -> Any:
+    """ExponentiatedGradient's most accurate epsilon on validation with a val DP gap <= limit."""
+    eg = table[(table["method"] == "fairlearn_eg") & (table["val_dp_gap"] <= limit)]
+    return None if eg.empty else eg.loc[eg["val_accuracy"].idxmax()]
+
+
+def report(path: str | Path, dataset: str, targets: Sequence[float] | None = None) -> str:
+    """A markdown report of ``certified_<dataset>.csv``: the selected decision per target
+    bound with its verdict, the references, and every row measured."""
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    targets = targets or TARGETS.get(dataset, (0.05,))
+    lines = [
+        f"Certified decisions on {dataset} ({CONFIDENCE:.0%} confidence, test split; chosen "
+        "on validation)",
+        "",
+        "| target bound | chosen (units, gamma, code) | val accuracy | test accuracy | test "
+        "certified bound | test plug-in TV | test measured DP gap | bound met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for target in targets:
+        row = select_certified(table, target)
+        if row is None:
+            lines.append(f"| {target:.2f} | none qualifies on validation | | | | | | no |")
+            continue
+        lines.append(
+            f"| {target:.2f} | {int(row['units'])}, {row['gamma']:g}, {row['inference']} | "
+            f"{row['val_accuracy']:.3f} | {row['test_accuracy']:.3f} | {row['test_bound']:.3f} "
+            f"| {row['test_plugin_tv']:.3f} | {row['test_dp_gap']:.3f} | "
+            f"{'yes' if row['test_bound'] <= target else 'no'} |"
+        )
+    constant = table[table["method"] == "constant"].iloc[0]
+    unregularised = table[(table["method"] == "sqnn") & (table["gamma"] == 0.0)]
+    lines += ["", "References (test split):", ""]
+    lines.append(f"- constant predictor: accuracy {constant['test_accuracy']:.3f}, certified 0")
+    if not unregularised.empty:
+        best = unregularised.loc[unregularised["val_accuracy"].idxmax()]
+        lines.append(
+            f"- unregularised network (gamma 0, best on validation: {int(best['units'])} units, "
+            f"{best['inference']} code): accuracy {best['test_accuracy']:.3f}, measured DP gap "
+            f"{best['test_dp_gap']:.3f} (certified bound {best['test_bound']:.3f})"
+        )
+    ceiling = _eg_ceiling(table)
+    if ceiling is None:
+        lines.append("- ExponentiatedGradient: no epsilon kept a validation DP gap <= 0.03")
+    else:
+        lines.append(
+            f"- ExponentiatedGradient (DemographicParity, epsilon {ceiling['gamma']:g}, chosen "
+            f"with a validation DP gap <= 0.03): accuracy {ceiling['test_accuracy']:.3f}, "
+            f"measured DP gap {ceiling['test_dp_gap']:.3f}, no certificate"
+        )
+    columns = [
+        "method",
+        "units",
+        "gamma",
+        "inference",
+        "val_accuracy",
+        "val_bound",
+        "test_accuracy",
+        "test_dp_gap",
+        "test_plugin_tv",
+        "test_bound",
+    ]
+    lines += ["", "Every row measured:", "", "| " + " | ".join(columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    for _, row in table[columns].iterrows():
+        lines.append("| " + " | ".join(_cell(row[name], name) for name in columns) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any, column: str) -> str:
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        return f"{value:g}" if column in ("units", "gamma") else f"{value:.3f}"
+    return str(value)
+
+
+def plot(path: str | Path, figure: str | Path, dataset: str) -> None:
+    """Test accuracy against the certified bound, with the references marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    sqnn = table[table["method"] == "sqnn"]
+    for mode, marker in (("sample", "o"), ("threshold", "s")):
+        rows = sqnn[sqnn["inference"] == mode]
+        points = ax.scatter(
+            rows["test_bound"],
+            rows["test_accuracy"],
+            c=rows["units"],
+            marker=marker,
+            cmap="viridis",
+            label=f"SQNN, {mode}d code",
+        )
+    fig.colorbar(points, ax=ax, label="code units")
+    constant = table[table["method"] == "constant"].iloc[0]
+    ax.scatter([0], [constant["test_accuracy"]], marker="x", c="k", label="constant")
+    unregularised = sqnn[sqnn["gamma"] == 0.0]
+    if not unregularised.empty:
+        ax.scatter(
+            unregularised["test_dp_gap"],
+            unregularised["test_accuracy"],
+            marker="^",
+            c="r",
+            label="gamma 0: measured DP gap (uncertified)",
+        )
+    ceiling = _eg_ceiling(table)
+    if ceiling is not None:
+        ax.axhline(
+            ceiling["test_accuracy"],
+            ls="--",
+            c="grey",
+            label="ExpGrad, val DP <= 0.03 (uncertified)",
+        )
+    for target in TARGETS.get(dataset, ()):
+        ax.axvline(target, ls=":", c="k")
+    ax.set_xlabel("certified DP bound of any classifier of the code (95 %)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"{dataset}: accuracy against the certified bound")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(figure, dpi=120)
+    plt.close(fig)
