@@ -98,7 +98,8 @@ class GroupDROModel(keras.Model):
             q = q / tf.reduce_sum(q)
             loss = tf.reduce_sum(q * group_losses) + tf.add_n([0.0, *self.network.losses])
         variables = self.network.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
         self.q.assign(q)
         self.loss_tracker.update_state(tf.reduce_mean(losses))
         self.accuracy_tracker.update_state(digits, probabilities)

@@ -52,8 +52,8 @@ from keras_sqnn.datasets.biased_mnist import (
 from keras_sqnn.experiments.bias_supervised import group_ids, inverse_frequency_weights
 from keras_sqnn.experiments.biased_mnist_network import (
     METHODS,
-    SQNN_METHODS,
     PAPER_METHODS,
+    SQNN_METHODS,
     MnistProtocol,
     build_mnist_classifier,
     learning_rate_callback,
