@@ -503,6 +503,9 @@ def _add_certify_parser(commands: Any) -> None:
     certify.add_argument("--dataset", choices=("adult", "compas"), default="adult")
     certify.add_argument("--units", type=int, nargs="+", default=None, help="code widths")
     certify.add_argument("--gammas", type=float, nargs="+", default=None, help="trade-offs")
+    certify.add_argument(
+        "--sharpness", type=float, nargs="+", default=None, help="code-entropy penalties"
+    )
     certify.add_argument("--epochs", type=int, default=15)
     certify.add_argument("--seed", type=int, default=0)
     certify.add_argument(
@@ -519,6 +522,7 @@ def certify_command(args: argparse.Namespace) -> Any:
         args.dataset,
         units=args.units or certified.UNITS,
         gammas=args.gammas or certified.GAMMAS,
+        sharpness=args.sharpness or certified.SHARPNESS,
         epochs=args.epochs,
         seed=args.seed,
         out=args.out,
