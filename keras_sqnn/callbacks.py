@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import keras
@@ -27,9 +26,6 @@ from keras_sqnn.validation import (
     check_same_length,
 )
 
-_CALLER_DEPTH = 3
-"""Frames searched for the ``CallbackList`` that calls ``on_train_begin``."""
-
 
 class InformationMonitor(keras.callbacks.Callback):
     """Logs each stochastic layer's ``I(T; S)`` and the model's fairness every few epochs.
@@ -47,13 +43,17 @@ class InformationMonitor(keras.callbacks.Callback):
       predicted probabilities (when ``fairness_metrics`` is True; needs binary ``y`` and a
       model with one sigmoid output),
 
-    and writes them into the epoch's ``logs``. Keras hands the same ``logs`` dict to the
-    callbacks in list order, so a callback whose ``on_epoch_end`` ran first would miss the
-    values. The position in the ``callbacks`` list therefore does not matter: when ``fit``
-    starts (``on_train_begin``) the monitor moves itself to the front of the
-    ``keras.callbacks.CallbackList`` that ``fit`` built from your list (your list is left as
-    it is), so ``keras.callbacks.TensorBoard``, ``EarlyStopping``, ``ModelCheckpoint``,
-    ``CSVLogger``, ``History`` and the progress bar all see them. With the default
+    and writes them into the epoch's ``logs``.
+
+    **List the monitor before every callback that reads its keys.** Keras calls the
+    callbacks' ``on_epoch_end`` in list order with one shared ``logs`` dict, and appends
+    its own ``History`` and progress bar after your list (``keras.callbacks.CallbackList``
+    with ``add_history=True, add_progbar=verbose != 0``), so ``History.history`` and the
+    progress bar always get the values. ``keras.callbacks.TensorBoard``,
+    ``EarlyStopping``, ``ModelCheckpoint``, ``CSVLogger`` or ``ReduceLROnPlateau`` get them
+    when they come after the monitor in ``callbacks=[...]``; one listed before it reads the
+    epoch's logs without them. A ``keras.callbacks.History`` of your own listed before the
+    monitor is an error (its ``history`` would lack the values). With the default
     ``prefix="val_"`` TensorBoard files them under its ``validation`` run as
     ``epoch_<layer>_mi_ts``, ``epoch_auc``, ... On the other epochs the keys are absent, so
     ``History.history[key]`` holds one value per monitored epoch.
@@ -137,6 +137,7 @@ class InformationMonitor(keras.callbacks.Callback):
         self.max_exact_units = check_positive_int(max_exact_units, "max_exact_units", minimum=0)
         self.prefix = prefix
         self.seed = seed
+        self._history_epochs: int | None = None
 
     def compute(self, epoch: int = 0) -> dict[str, float]:
         """The values the callback logs, for the model as it is now.
@@ -178,31 +179,16 @@ class InformationMonitor(keras.callbacks.Callback):
         check_same_length(**{"model.predict(x)": scores, "y": self.y})
         return scores
 
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Moves the monitor to the front of the ``CallbackList`` that calls it.
-
-        Keras calls ``on_train_begin`` from ``CallbackList.on_train_begin``, looping over
-        ``CallbackList.callbacks``; moving this callback from position k to 0 during that
-        loop calls every callback once. Called any other way (no ``CallbackList`` among the
-        callers), it does nothing.
-        """
-        frame = inspect.currentframe()
-        try:
-            for _ in range(_CALLER_DEPTH):
-                frame = frame.f_back if frame is not None else None
-                owner = frame.f_locals.get("self") if frame is not None else None
-                if isinstance(owner, keras.callbacks.CallbackList):
-                    listed = owner.callbacks
-                    index = next((i for i, each in enumerate(listed) if each is self), None)
-                    if index is not None:
-                        listed.insert(0, listed.pop(index))
-                    return
-        finally:
-            del frame  # a frame held in a local is a reference cycle
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Notes how many epochs the model's ``History`` holds, for :meth:`on_epoch_end`."""
+        self._history_epochs = _recorded_epochs(self.model)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Writes :meth:`compute` into ``logs`` at the end of every ``every``-th epoch."""
-        if logs is None or (epoch + 1) % self.every:
+        if logs is None:
+            return
+        self._check_history_comes_after()
+        if (epoch + 1) % self.every:
             return
         values = self.compute(epoch)
         clashes = sorted(set(values) & set(logs))
@@ -213,6 +199,36 @@ class InformationMonitor(keras.callbacks.Callback):
                 "`prefix`, e.g. prefix='monitor_'"
             )
         logs.update(values)
+
+    def _check_history_comes_after(self) -> None:
+        """Raises if the model's ``History`` recorded this epoch before the monitor ran."""
+        before = self._history_epochs
+        if before is None:  # no History to watch, or on_epoch_end called outside `fit`
+            return
+        self._history_epochs = None
+        after = _recorded_epochs(self.model)
+        if after is not None and after > before:
+            raise ValueError(
+                "Expected InformationMonitor to come before keras.callbacks.History in "
+                "`callbacks`: Keras hands the epoch's logs to the callbacks in list order, so "
+                "a History listed first records them without the monitor's values. "
+                "Received: a History that recorded the epoch before the monitor ran; list "
+                "the monitor first (or leave the History out: fit() adds one after your "
+                "callbacks)"
+            )
+
+
+def _recorded_epochs(model: keras.Model | None) -> int | None:
+    """How many epochs ``model.history`` holds, or None without a started ``History``.
+
+    ``fit`` sets ``model.history`` to the ``keras.callbacks.History`` of its callbacks,
+    whose ``on_epoch_end`` appends the epoch to ``History.epoch``.
+    """
+    history = getattr(model, "history", None)
+    if not isinstance(history, keras.callbacks.History):
+        return None
+    epochs = getattr(history, "epoch", None)  # set by History.on_train_begin
+    return len(epochs) if isinstance(epochs, list) else None
 
 
 __all__ = ["InformationMonitor"]

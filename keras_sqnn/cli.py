@@ -247,7 +247,7 @@ def _run_compare(args: argparse.Namespace, methods: list[str], gammas: Any = Non
     from keras_sqnn.datasets import nested_folds
     from keras_sqnn.experiments import compare
 
-    dataset = getattr(datasets, f"fetch_{args.dataset}")()
+    dataset = datasets.load(args.dataset)
     outer = nested_folds(dataset.y, dataset.s, n_outer=3, seed=args.seed)[: args.folds]
     return compare(
         methods,
@@ -455,7 +455,7 @@ def tune(args: argparse.Namespace) -> Any:
     if args.resume and args.overwrite:
         raise SystemExit("keras-sqnn tune: error: choose --resume or --overwrite, not both")
     budget = tuning_budget(args)
-    dataset = getattr(datasets, f"fetch_{args.dataset}")()
+    dataset = datasets.load(args.dataset)
     # The auc_floor rule's reference is the tuned vanilla network: tune it first.
     methods = sorted(dict.fromkeys(args.method), key=lambda method: method != "vanilla")
     started = time.perf_counter()
@@ -491,7 +491,18 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     """The main job: :func:`keras_sqnn.experiments.main_job.train`."""
     from keras_sqnn.experiments.main_job import train as train_job
 
-    return train_job(args)
+    return train_job(
+        args.dataset,
+        estimator=args.estimator,
+        budget=args.budget,
+        epochs=args.epochs,
+        gamma=args.gamma,
+        seed=args.seed,
+        out=args.out,
+        name=args.name,
+        probe_trees=args.probe_trees,
+        verbose=args.verbose,
+    )
 
 
 def _add_certify_parser(commands: Any) -> None:

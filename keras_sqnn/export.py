@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -25,10 +24,12 @@ def export_serving(model: keras.Model, filepath: str, *, features: str = FEATURE
     """Write a SavedModel whose ``serve`` signature takes the features only.
 
     Plain ``model.export`` cannot drop an input of a functional model, yet S is never needed
-    at inference (stochastic layers ignore it at ``training=False``). This rebuilds the model
-    from its config with every input other than ``features`` made optional, copies the
-    weights, and exports an endpoint that calls it with the other inputs set to None. The
-    result loads with ``tf.saved_model.load`` without keras_sqnn installed.
+    at inference (stochastic layers ignore it, and ``labels=``, at ``training=False``). This
+    runs the model's layers on new inputs (``keras.models.clone_model`` with
+    ``input_tensors``), every one but ``features`` declared ``optional=True``, and exports
+    an endpoint that calls that graph with the other inputs set to None. The layers and
+    weights are the model's own, not copies. The result loads with ``tf.saved_model.load``
+    without keras_sqnn installed.
 
     Args:
         model: a functional ``keras.Model`` (inputs as a dict or a list) or a
@@ -341,11 +342,27 @@ def _fill_structure(structure: Any, names: dict[str, Any], features: str, x: Any
 
 
 def _with_optional_inputs(model: keras.Model, keep: Any) -> keras.Model:
-    config = copy.deepcopy(model.get_config())
-    keep_layer = keep._keras_history[0].name
-    for layer in config["layers"]:
-        if layer["class_name"] == "InputLayer" and layer["config"]["name"] != keep_layer:
-            layer["config"]["optional"] = True
-    clone = keras.Model.from_config(config)
-    clone.set_weights(model.get_weights())
-    return clone
+    """The graph of ``model`` on new inputs, all of them optional except ``keep``.
+
+    ``keras.models.clone_model`` re-runs the graph on ``input_tensors``; with
+    ``clone_function`` returning each layer itself, the result shares the model's layers
+    and weights (nothing is copied). It is applied to an uncompiled view of the model's
+    graph, so that no compile configuration (optimizer, losses) is cloned with it.
+    """
+
+    def new_input(tensor: Any) -> Any:
+        return keras.Input(
+            batch_shape=tensor.shape,
+            dtype=tensor.dtype,
+            sparse=tensor.sparse,
+            ragged=tensor.ragged,
+            name=tensor.name,
+            optional=tensor is not keep,
+        )
+
+    graph = keras.Model(model.input, model.output, name=model.name)
+    return keras.models.clone_model(
+        graph,
+        input_tensors=keras.tree.map_structure(new_input, model.input),
+        clone_function=lambda layer: layer,
+    )

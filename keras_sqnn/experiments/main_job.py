@@ -8,7 +8,6 @@ SavedModel serving raw columns, ``preprocessor.json``, ``metrics.json``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -30,33 +29,66 @@ def _split(dataset: Any, seed: int) -> Any:
     return train_test_arrays(dataset, fold.train, fold.test), "outer fold 1 of 3"
 
 
-def train(args: argparse.Namespace) -> dict[str, Any]:
-    """Train, evaluate and export; returns the metrics it printed."""
+def train(
+    dataset: str = "adult",
+    *,
+    estimator: str = "bernoulli",
+    budget: str = "paper",
+    epochs: int | None = None,
+    gamma: float | None = None,
+    seed: int = 0,
+    out: str | Path = "saved_models",
+    name: str | None = None,
+    probe_trees: int = 200,
+    verbose: int = 1,
+) -> dict[str, Any]:
+    """Train, evaluate and export the paper's SQNN; returns the metrics it printed.
+
+    Args:
+        dataset: ``"adult"``, ``"compas"`` or ``"banks"``.
+        estimator: ``"bernoulli"`` (BinaryBernoulli) or ``"joint"`` (BinaryMI).
+        budget: ``"paper"`` (Table 2, 100 epochs) or ``"small"`` (10 epochs).
+        epochs, gamma: overrides of the Table 2 setting.
+        seed: seeds the weights, the samples and (without an official test split) the fold.
+        out: the folder that receives ``<name>/``.
+        name: the model folder's name (default: the dataset's).
+        probe_trees: trees of the random-forest probe.
+        verbose: ``fit``'s verbosity.
+
+    Returns:
+        The metrics, also written to ``<out>/<name>/metrics.json``.
+    """
     import keras
-    import numpy as np
 
     from keras_sqnn import datasets, metrics
     from keras_sqnn.classifiers import build_sqnn_classifier, representation_codes
     from keras_sqnn.experiments import PAPER_HYPERPARAMETERS
     from keras_sqnn.export import atomic_save
 
-    keras.utils.set_random_seed(args.seed)
-    dataset = getattr(datasets, f"fetch_{args.dataset}")()
-    arrays, split = _split(dataset, args.seed)
-    config = PAPER_HYPERPARAMETERS[(args.dataset, args.estimator)]
-    if args.budget == "small":
+    if (dataset, estimator) not in PAPER_HYPERPARAMETERS:
+        raise ValueError(
+            "Expected `dataset` in ('adult', 'banks', 'compas') and `estimator` in "
+            f"('bernoulli', 'joint'). Received: dataset={dataset!r}, estimator={estimator!r}"
+        )
+    if budget not in ("paper", "small"):
+        raise ValueError(f"Expected `budget` 'paper' or 'small'. Received: budget={budget!r}")
+    keras.utils.set_random_seed(seed)
+    data = datasets.load(dataset)
+    arrays, split = _split(data, seed)
+    config = PAPER_HYPERPARAMETERS[(dataset, estimator)]
+    if budget == "small":
         config = config.replace(epochs=10)
-    if args.epochs is not None:
-        config = config.replace(epochs=args.epochs)
-    if args.gamma is not None:
-        config = config.replace(gamma=args.gamma)
+    if epochs is not None:
+        config = config.replace(epochs=epochs)
+    if gamma is not None:
+        config = config.replace(gamma=gamma)
     print(
-        f"[keras-sqnn] {args.dataset}: {len(arrays.y_train)} train / {len(arrays.y_test)} test "
-        f"rows ({split}), {arrays.x_train.shape[1]} features, S = {dataset.sensitive_name}"
+        f"[keras-sqnn] {dataset}: {len(arrays.y_train)} train / {len(arrays.y_test)} test "
+        f"rows ({split}), {arrays.x_train.shape[1]} features, S = {data.sensitive_name}"
     )
     print(f"[keras-sqnn] {config}")
     model = build_sqnn_classifier(
-        arrays.x_train.shape[1], config, num_groups=dataset.n_groups, seed=args.seed
+        arrays.x_train.shape[1], config, num_groups=data.n_groups, seed=seed
     )
     started = time.perf_counter()
     model.fit(
@@ -64,18 +96,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         arrays.y_train.astype("float32"),
         batch_size=config.batch_size,
         epochs=config.epochs,
-        verbose=args.verbose,
+        verbose=verbose,
     )
     seconds = time.perf_counter() - started
     scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
     y, s = arrays.y_test, arrays.s_test
     codes = representation_codes(model, arrays.x_test)
-    probe = metrics.representation_probe(
-        codes, s, y, n_estimators=args.probe_trees, random_state=args.seed
-    )
+    probe = metrics.representation_probe(codes, s, y, n_estimators=probe_trees, random_state=seed)
     results = {
-        "dataset": args.dataset,
-        "estimator": args.estimator,
+        "dataset": dataset,
+        "estimator": estimator,
         "gamma": config.gamma,
         "epochs": config.epochs,
         "train_seconds": round(seconds, 1),
@@ -86,12 +116,11 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "adrg": probe.adrg,
         "probe_auc_s": probe.probe_auc_s,
         "probe_auc_y": probe.probe_auc_y,
-        **information_summary(model, arrays.x_test, s, seed=args.seed),
+        **information_summary(model, arrays.x_test, s, seed=seed),
         "expectation_dp_gap": demographic_parity_gap(scores >= 0.5, s),
-        **certificate_summary(model, arrays.x_test, y, s, seed=args.seed),
+        **certificate_summary(model, arrays.x_test, y, s, seed=seed),
     }
-    name = args.name or args.dataset
-    destination = Path(args.out) / name
+    destination = Path(out) / (name or dataset)
     results["saved_to"] = str(destination)
     atomic_save(
         model,
