@@ -47,7 +47,7 @@ def main() -> None:
             model,
             {"features": a.x_test, "sensitive": a.s_test},
             a.y_test,
-            s=a.s_test,
+            sensitive_features=a.s_test,
             n_samples=5,
         ).T
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_sqnn import validation
 from keras_sqnn.validation import check_1d
 
 
@@ -15,7 +16,8 @@ def encode_groups(values: Any) -> tuple[np.ndarray, list[Any]]:
     Accepts strings, booleans, integers, pandas categoricals (their categories, in order,
     including unused ones) and any 1-D array-like. Ids follow the sorted categories
     (``False < True``), so ``categories[ids[i]] == values[i]``; pass ``num_groups=len(categories)``
-    to the stochastic layers.
+    to the stochastic layers. Apart from categoricals, this is the encoding the metrics use,
+    :func:`keras_sqnn.validation.encode_groups`, for one column and with one group allowed.
 
     Args:
         values: one value per example, shape ``(n,)`` or ``(n, 1)``.
@@ -32,12 +34,7 @@ def encode_groups(values: Any) -> tuple[np.ndarray, list[Any]]:
         if values.isna().any():
             raise ValueError("Expected `values` without missing entries. Received: NaN or None")
         return values.cat.codes.to_numpy().astype("int32"), list(values.cat.categories)
-    array = check_1d(values, "values")
-    if array.dtype.kind == "f" and np.isnan(array).any():
-        raise ValueError("Expected `values` without missing entries. Received: NaN")
-    if array.dtype == object and any(value is None for value in array):
-        raise ValueError("Expected `values` without missing entries. Received: None")
-    categories, ids = np.unique(array, return_inverse=True)
+    ids, categories = validation.encode_groups(check_1d(values, "values"), "values", min_groups=1)
     return ids.astype("int32"), categories.tolist()
 
 

@@ -55,6 +55,7 @@ import pandas as pd
 
 from keras_sqnn import metrics
 from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
+from keras_sqnn.validation import resolve_sensitive
 
 OBJECTIVE = "fairness_score"
 ESTIMATORS = ("bernoulli", "joint")
@@ -65,8 +66,37 @@ _DONE = ("COMPLETED", "FAILED")
 CHIEF_TIMEOUT = 3600.0
 
 
-def fairness_score(y_true: Any, y_score: Any, s: Any) -> dict[str, float]:
-    """The paper's model-selection score ``AUC + (1 - GPA) + (1 - AUDC)`` and its parts."""
+def fairness_score(
+    y_true: Any, y_score: Any, s: Any = None, *, sensitive_features: Any = None
+) -> dict[str, float]:
+    """The paper's model-selection score ``AUC + (1 - GPA) + (1 - AUDC)`` and its parts.
+
+    Args:
+        y_true: binary labels in {0, 1}, shape ``(n,)``.
+        y_score: predicted probabilities, shape ``(n,)``.
+        s: deprecated, the former positional spelling of ``sensitive_features``
+            (``fairness_score(y_true, y_score, s)`` still works, with a
+            ``DeprecationWarning``, until 0.2).
+        sensitive_features: the sensitive attribute S, keyword-only, as for
+            :func:`keras_sqnn.metrics.gpa`.
+
+    Returns:
+        A dict with the score under :data:`OBJECTIVE` (``"fairness_score"``), and ``auc``,
+        ``gpa`` and ``audc``.
+
+    Raises:
+        TypeError: when S is given both as ``sensitive_features`` and as ``s``, or not at
+            all.
+
+    Example:
+        >>> score = fairness_score([0, 1, 0, 1], [0.2, 0.8, 0.3, 0.7],
+        ...                        sensitive_features=["a", "a", "b", "b"])
+        >>> {name: round(value, 3) for name, value in score.items()}
+        {'fairness_score': 2.899, 'auc': 1.0, 'gpa': 0.0, 'audc': 0.101}
+    """
+    s = resolve_sensitive(
+        sensitive_features, s, call="fairness_score(y_true, y_score, sensitive_features=s)"
+    )
     auc = metrics.auc(y_true, y_score)
     gpa = metrics.gpa(y_true, y_score, sensitive_features=s)
     audc = metrics.audc(y_true, y_score, sensitive_features=s)
@@ -252,7 +282,7 @@ class SQNNHyperModel(kt.HyperModel):
             verbose=0,
         )
         scores = model.predict(fold.x_test, batch_size=4096, verbose=0).reshape(-1)
-        return model, fairness_score(fold.y_test, scores, fold.s_test)
+        return model, fairness_score(fold.y_test, scores, sensitive_features=fold.s_test)
 
 
 class FairnessTuner(kt.BayesianOptimization):
@@ -575,11 +605,11 @@ def nested_search(
         )
         seconds = time.perf_counter() - started
         scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
-        test = fairness_score(arrays.y_test, scores, arrays.s_test)
+        test = fairness_score(arrays.y_test, scores, sensitive_features=arrays.s_test)
         probe = metrics.representation_probe(
             representation_codes(model, arrays.x_test),
-            arrays.s_test,
-            arrays.y_test,
+            y=arrays.y_test,
+            sensitive_features=arrays.s_test,
             n_estimators=probe_trees,
             random_state=seed,
         )

@@ -3,11 +3,14 @@
 Each check returns the validated value (converted where it says so) or raises ``ValueError``
 naming the argument: positive integers, 1-D arrays of equal length, scores, binary labels
 and group labels. The metrics, the callbacks, the baselines and the experiments use them.
+:func:`resolve_sensitive` takes S from ``sensitive_features=`` or, deprecated, from a
+call's former argument ``s``.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,62 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
             f"Expected `{name}` to be an integer >= {minimum}. Received: {name}={value!r}"
         )
     return int(value)
+
+
+LEGACY_S_REMOVAL = "0.2"
+"""The release that drops the deprecated spellings of S (``s``) in the NumPy-level API."""
+
+
+def resolve_sensitive(
+    sensitive_features: Any, legacy: Any, *, call: str, legacy_name: str = "s"
+) -> Any:
+    """The sensitive attribute S of a call, given as ``sensitive_features=`` or by its old name.
+
+    The package spells S as fairlearn does, a keyword-only ``sensitive_features``. Functions
+    that used to take it as ``s`` keep that slot for one release: a value there is returned
+    with a ``DeprecationWarning`` that shows the new call.
+
+    Args:
+        sensitive_features: what the caller passed as ``sensitive_features`` (None if not).
+        legacy: what the caller passed in the deprecated slot ``legacy_name`` (None if not).
+        call: the call in the new spelling, shown in messages, e.g.
+            ``"evaluate_fairness(model, x, y, sensitive_features=s)"``.
+        legacy_name: the deprecated argument's name.
+
+    Returns:
+        ``sensitive_features``, or ``legacy`` (with the warning).
+
+    Raises:
+        TypeError: when both or neither are given.
+
+    Example:
+        >>> resolve_sensitive([0, 1], None, call="f(sensitive_features=s)")
+        [0, 1]
+        >>> resolve_sensitive([0, 1], [0, 1], call="f(sensitive_features=s)")
+        Traceback (most recent call last):
+        ...
+        TypeError: Expected S once, as `sensitive_features=`: ... Received: both ...
+    """
+    function = call.split("(", 1)[0]
+    if legacy is None:
+        if sensitive_features is None:
+            raise TypeError(
+                f"Expected the sensitive attribute S of {function}() as `sensitive_features=`:"
+                f" `{call}`. Received: sensitive_features=None"
+            )
+        return sensitive_features
+    if sensitive_features is not None:
+        raise TypeError(
+            f"Expected S once, as `sensitive_features=`: `{call}`. "
+            f"Received: both sensitive_features and {legacy_name} (deprecated)"
+        )
+    warnings.warn(
+        f"Pass S as `sensitive_features=`: `{call}`. The argument `{legacy_name}` is "
+        f"deprecated and will be removed in {LEGACY_S_REMOVAL}.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return legacy
 
 
 def _summary(values: np.ndarray, limit: int = 5) -> str:
@@ -279,7 +338,9 @@ def encode_groups(
 
     With several columns (shape `(n, k)` or a k-column DataFrame), the groups are the
     observed intersections: one group per combination of the k labels that occurs, labelled
-    by the tuple of labels (a combination with no example is no group).
+    by the tuple of labels (a combination with no example is no group). The public
+    :func:`keras_sqnn.encode_groups` is this encoding for one column (int32 ids and a list of
+    categories, one group allowed, pandas categoricals keeping their unused categories).
 
     Args:
         sensitive_features: array-like of group labels, one per example (shape `(n,)`),

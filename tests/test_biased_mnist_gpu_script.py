@@ -21,7 +21,9 @@ def test_gpu_script_runs_every_method_and_layer_at_the_paper_budget(tmp_path):
     env = {**os.environ, "KERAS_SQNN": str(fake), "OUT": str(tmp_path / "out")}
     subprocess.run(["bash", "scripts/biased_mnist_gpu.sh"], cwd=ROOT, env=env, check=True)
     calls = log.read_text().splitlines()
-    common = f"biased-mnist --budget paper --rho 0.99 0.995 0.997 --seeds 0 1 2 --out {tmp_path}/out"
+    common = (
+        f"biased-mnist --budget paper --rho 0.99 0.995 0.997 --seeds 0 1 2 --out {tmp_path}/out"
+    )
     assert calls == [
         f"{common} --methods vanilla --gamma 0.01",
         f"{common} --methods binary_bernoulli binary_mi --layer first --gamma 0.01",

@@ -131,6 +131,18 @@ def test_encode_groups_from_strings_booleans_and_categoricals():
     _model(num_groups=len(categories)).fit({"features": x, "sensitive": ids}, y, verbose=0)
 
 
+def test_encode_groups_is_the_metrics_encoding_of_one_column():
+    from keras_sqnn import validation
+
+    values = np.array(["m", "f", "x", "f"])
+    ids, categories = keras_sqnn.encode_groups(values)
+    codes, groups = validation.encode_groups(values, min_groups=1)
+    assert ids.tolist() == codes.tolist() and categories == groups.tolist()
+    # One attribute at a time: several columns are for the metrics' intersections.
+    with pytest.raises(ValueError, match=r"`values` to be 1-D"):
+        keras_sqnn.encode_groups(np.zeros((4, 2)))
+
+
 def test_fit_warns_when_the_tradeoff_loss_and_a_layer_disagree_on_gamma():
     import warnings
 

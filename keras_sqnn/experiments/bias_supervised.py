@@ -33,7 +33,7 @@ def inverse_frequency_weights(groups: np.ndarray, cap: float) -> np.ndarray:
         >>> inverse_frequency_weights(np.array([0, 0, 0, 1]), cap=100.0).round(3).tolist()
         [0.667, 0.667, 0.667, 2.0]
         >>> inverse_frequency_weights(np.array([0, 0, 0, 1]), cap=1.2).round(3).tolist()
-        [0.897, 0.897, 0.897, 1.308]
+        [0.833, 0.833, 0.833, 1.5]
     """
     if not cap > 0:
         raise ValueError(f"Expected `cap` > 0. Received: cap={cap!r}")

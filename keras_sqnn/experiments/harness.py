@@ -141,7 +141,7 @@ def score(
     representation = method.representation(x, s)
     if representation is not None:
         probe = representation_probe(
-            representation, s, y, n_estimators=probe_trees, random_state=seed
+            representation, y=y, sensitive_features=s, n_estimators=probe_trees, random_state=seed
         )
         result["adrg"] = probe.adrg
         result["probe_auc_s"] = probe.probe_auc_s

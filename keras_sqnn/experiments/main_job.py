@@ -102,7 +102,9 @@ def train(
     scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
     y, s = arrays.y_test, arrays.s_test
     codes = representation_codes(model, arrays.x_test)
-    probe = metrics.representation_probe(codes, s, y, n_estimators=probe_trees, random_state=seed)
+    probe = metrics.representation_probe(
+        codes, y=y, sensitive_features=s, n_estimators=probe_trees, random_state=seed
+    )
     results = {
         "dataset": dataset,
         "estimator": estimator,
@@ -225,7 +227,12 @@ def information_summary(
         np.random.default_rng(seed).choice(len(s), size=min(rows, len(s)), replace=False)
     )
     report = metrics.information_report(
-        model, x[picked], s=s[picked], n_samples=n_samples, layers=["representation"], seed=seed
+        model,
+        x[picked],
+        sensitive_features=s[picked],
+        n_samples=n_samples,
+        layers=["representation"],
+        seed=seed,
     ).iloc[0]
     return {
         "mi_t_s_mixture_bits": float(report["mi_ts_mixture"]),

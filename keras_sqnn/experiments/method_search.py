@@ -142,7 +142,9 @@ class MethodHyperModel(kt.HyperModel):
         method = self.build(hp)
         method.fit(fold.x_train, fold.y_train, fold.s_train)
         scores = method.predict_proba(fold.x_test, fold.s_test)
-        return keras_model(method), fairness_score(fold.y_test, scores, fold.s_test)
+        return keras_model(method), fairness_score(
+            fold.y_test, scores, sensitive_features=fold.s_test
+        )
 
     def protocol(self) -> dict[str, Any]:
         """The fixed settings of every trial, part of a stored search's fingerprint."""

@@ -17,6 +17,7 @@ from keras_sqnn.validation import (
     check_same_length,
     check_scores,
     encode_groups,
+    resolve_sensitive,
     sensitive_columns,
 )
 
@@ -184,8 +185,9 @@ def evaluate_fairness(
     model: keras.Model,
     x: Any,
     y: ArrayLike,
-    s: ArrayLike,
+    s: ArrayLike | None = ...,
     *,
+    sensitive_features: ArrayLike | None = ...,
     representation_layer: str | keras.layers.Layer | None = ...,
     n_estimators: int = ...,
     threshold: float = ...,
@@ -201,8 +203,9 @@ def evaluate_fairness(
     model: keras.Model,
     x: Any,
     y: ArrayLike,
-    s: ArrayLike,
+    s: ArrayLike | None = ...,
     *,
+    sensitive_features: ArrayLike | None = ...,
     representation_layer: str | keras.layers.Layer | None = ...,
     n_estimators: int = ...,
     threshold: float = ...,
@@ -217,8 +220,9 @@ def evaluate_fairness(
     model: keras.Model,
     x: Any,
     y: ArrayLike,
-    s: ArrayLike,
+    s: ArrayLike | None = None,
     *,
+    sensitive_features: ArrayLike | None = None,
     representation_layer: str | keras.layers.Layer | None = None,
     n_estimators: int = 1000,
     threshold: float = 0.5,
@@ -232,22 +236,23 @@ def evaluate_fairness(
     Predicts scores with `model.predict` (a sigmoid output of shape `(n,)` or `(n, 1)`;
     any Keras binary classifier: functional, `keras.Sequential`, subclassed, and the
     package's `SensitiveSequential` and functional models with a `"sensitive"` input, which
-    get S from `s`, see `keras_sqnn.metrics.model_inputs.model_inputs`) and computes:
+    get S from `sensitive_features`, see `keras_sqnn.metrics.model_inputs.model_inputs`) and
+    computes:
 
     - `auc`: ROC AUC of the scores for `y`;
     - `accuracy`: accuracy of the predictions `score >= threshold`;
-    - `gpa`: group-dependent pairwise accuracy difference for `s`;
-    - `audc`: area under the discrimination curve (100 thresholds on [0, 1]) for `s`;
+    - `gpa`: group-dependent pairwise accuracy difference for S;
+    - `audc`: area under the discrimination curve (100 thresholds on [0, 1]) for S;
     - `adrg`, `probe_accuracy`, `majority_ratio`, `probe_auc_s`, `probe_auc_y`: the
       `representation_probe` of the representation layer's outputs, with a random
       forest of `n_estimators` trees.
 
-    With several sensitive attributes, `s` of shape `(n, k)` (a 2-D array or a k-column
+    With several sensitive attributes, S of shape `(n, k)` (a 2-D array or a k-column
     DataFrame), `gpa`, `audc` and the probe are about the observed intersections of the
     attributes (a combination without examples is no group), and the result also holds,
     after `audc`:
 
-    - `gpa_<i>`, `audc_<i>` for each attribute i alone (column i of `s`);
+    - `gpa_<i>`, `audc_<i>` for each attribute i alone (column i of S);
     - `worst_gpa_pair`, `worst_audc_pair`: the pair of intersections (tuples of the k
       labels) behind `gpa` and `audc`, see `keras_sqnn.metrics.worst_group_pair`.
 
@@ -257,16 +262,20 @@ def evaluate_fairness(
 
     Args:
         model: a trained Keras binary classifier.
-        x: its input data: the features (S is added from `s` where the model takes it),
-            or anything `model.predict` accepts; for a `SensitiveSequential` also
-            `(x, s)` or `{"features": x, "sensitive": s}`. S inside `x` must group the
-            examples as `s` does.
+        x: its input data: the features (S is added from `sensitive_features` where the
+            model takes it), or anything `model.predict` accepts; for a
+            `SensitiveSequential` also `(x, s)` or `{"features": x, "sensitive": s}`. S
+            inside `x` must group the examples as `sensitive_features` does.
         y: binary labels in {0, 1}, shape `(n,)`.
-        s: sensitive attribute, shape `(n,)`, or `(n, k)` for k attributes; at least two
-            groups (any labels for the metrics; integer ids in `[0, num_groups)` where the
-            model takes S as input). Where the model's stochastic layers declare
-            `num_groups`, `s` needs one column per attribute (column i of integer ids in
-            `[0, g_i)` for `num_groups=(g_1, ..., g_k)`).
+        s: deprecated, the former positional spelling of `sensitive_features`
+            (`evaluate_fairness(model, x, y, s)` still works, with a `DeprecationWarning`,
+            until 0.2).
+        sensitive_features: the sensitive attribute S, keyword-only, shape `(n,)`, or
+            `(n, k)` for k attributes; at least two groups (any labels for the metrics;
+            integer ids in `[0, num_groups)` where the model takes S as input). Where the
+            model's stochastic layers declare `num_groups`, it needs one column per
+            attribute (column i of integer ids in `[0, g_i)` for
+            `num_groups=(g_1, ..., g_k)`).
         representation_layer: the layer (or its name) whose outputs are probed; it must be
             a top-level layer of a functional, Sequential or SensitiveSequential model.
         n_estimators: trees of the probe forests (1000 in the paper).
@@ -281,7 +290,8 @@ def evaluate_fairness(
         of groups for the `worst_*_pair` keys), or the same as a one-row DataFrame.
 
     Raises:
-        ValueError: on invalid inputs, on `s` whose number of columns differs from the
+        TypeError: when S is given both as `sensitive_features` and as `s`, or not at all.
+        ValueError: on invalid inputs, on S whose number of columns differs from the
             attributes the model's layers declare or with ids out of their range, and when
             GPA is undefined for the intersections or for one attribute alone (fewer than
             two groups that hold both classes).
@@ -294,7 +304,9 @@ def evaluate_fairness(
     >>> model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(rep))
     >>> rng = np.random.default_rng(0)
     >>> x, y, s = rng.normal(size=(100, 2)), rng.integers(0, 2, 100), np.repeat([0, 1], 50)
-    >>> report = evaluate_fairness(model, x, y, s, representation_layer="rep", n_estimators=10)
+    >>> report = evaluate_fairness(
+    ...     model, x, y, sensitive_features=s, representation_layer="rep", n_estimators=10
+    ... )
     >>> sorted(report)[:4]
     ['accuracy', 'adrg', 'auc', 'audc']
 
@@ -307,14 +319,17 @@ def evaluate_fairness(
         raise ValueError(
             f"Expected `model` to be a Keras model. Received: model of type {type(model)}"
         )
+    s = resolve_sensitive(
+        sensitive_features, s, call="evaluate_fairness(model, x, y, sensitive_features=s)"
+    )
     labels = check_binary_labels(y, "y")
-    codes, _ = encode_groups(s, "s")
-    check_same_length(y=labels, s=codes)
+    codes, _ = encode_groups(s, "sensitive_features")
+    check_same_length(y=labels, sensitive_features=codes)
     threshold = float(threshold)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"Expected `threshold` in [0, 1]. Received: threshold={threshold}")
 
-    inputs = model_inputs(model, x, s, y)
+    inputs = model_inputs(model, x, s, y, name="sensitive_features")
     scores = predict_scores(model, inputs)
     check_same_length(**{"model.predict(x)": scores, "y": labels})
     result: dict[str, Any] = {
@@ -323,7 +338,7 @@ def evaluate_fairness(
         "gpa": group_pairwise_accuracy_difference(labels, scores, sensitive_features=s),
         "audc": area_under_discrimination_curve(labels, scores, sensitive_features=s),
     }
-    columns = sensitive_columns(s, "s")
+    columns = sensitive_columns(s, "sensitive_features")
     if len(columns) > 1:
         result.update(_per_attribute(labels, scores, columns))
         for metric in ("gpa", "audc"):
@@ -339,8 +354,8 @@ def evaluate_fairness(
         representation = extract_representation(model, inputs, layer)
         probe = representation_probe(
             representation,
-            s,
-            labels,
+            y=labels,
+            sensitive_features=s,
             n_estimators=n_estimators,
             test_size=test_size,
             random_state=random_state,
@@ -368,7 +383,10 @@ def _per_attribute(
             try:
                 figures[f"{name}_{i}"] = metric(labels, scores, sensitive_features=column)
             except ValueError as error:
-                raise ValueError(f"Attribute {i} of `s` (column s[:, {i}]): {error}") from error
+                raise ValueError(
+                    f"Attribute {i} of `sensitive_features` (column sensitive_features[:, {i}]): "
+                    f"{error}"
+                ) from error
     return figures
 
 

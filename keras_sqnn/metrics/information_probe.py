@@ -64,6 +64,7 @@ from keras_sqnn.validation import (
     check_positive_int,
     check_same_length,
     intersection_codes,
+    resolve_sensitive,
     sensitive_columns,
 )
 
@@ -238,7 +239,8 @@ def information_report(
     x: Any,
     y: ArrayLike | None = None,
     *,
-    s: ArrayLike,
+    sensitive_features: ArrayLike | None = None,
+    s: ArrayLike | None = None,
     n_samples: int = DEFAULT_N_SAMPLES,
     layers: Sequence[str | keras.layers.Layer] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -261,11 +263,14 @@ def information_report(
         x: features (or the model's full inputs); for a functional model with a
             ``"sensitive"`` input the features are enough (see :func:`model_inputs`).
         y: optional ``(n,)`` integer class labels (binary or multiclass).
-        s: ``(n,)`` integer ids of the sensitive attribute, or ``(n, k)`` (a 2-D array or a
-            k-column DataFrame) for k attributes; keyword-only, so that a call in the
-            former order ``(model, x, s, y)`` raises a ``TypeError`` instead of swapping S
-            and Y. Where the model's layers take S it needs one column per attribute they
-            declare.
+        sensitive_features: the sensitive attribute S, ``(n,)`` integer ids, or ``(n, k)``
+            (a 2-D array or a k-column DataFrame) for k attributes; keyword-only, so that a
+            call in the order ``(model, x, s, y)`` raises a ``TypeError`` instead of
+            swapping S and Y. Where the model's layers take S it needs one column per
+            attribute they declare.
+        s: deprecated, the former keyword spelling of ``sensitive_features``
+            (``information_report(model, x, y, s=s)`` still works, with a
+            ``DeprecationWarning``, until 0.2).
         n_samples: codes sampled per example, >= 1.
         layers: layers (or names) to probe; by default every stochastic binary layer.
         batch_size: examples per forward pass.
@@ -287,6 +292,10 @@ def information_report(
         ``mi_ts_mixture_<i>``, ``sum_unit_mi_ts_<i>``, ``entropy_s_<i>`` for each
         attribute i alone.
 
+    Raises:
+        TypeError: when S is given both as ``sensitive_features`` and as ``s``, or not at
+            all.
+
     Example:
         >>> from keras_sqnn.layers import StochasticBinaryDense
         >>> s = np.arange(200) % 2
@@ -294,10 +303,13 @@ def information_report(
         >>> copy = StochasticBinaryDense(1, kernel_initializer=keras.initializers.Constant(50.0),
         ...                              name="copy")
         >>> model = SensitiveSequential([keras.Input((1,)), copy])
-        >>> report = information_report(model, x, s=s, n_samples=4)
+        >>> report = information_report(model, x, sensitive_features=s, n_samples=4)
         >>> report.loc[0, ["mi_ts_counting", "mi_ts_mixture", "entropy_s"]].round(3).tolist()
         [1.0, 1.0, 1.0]
     """
+    s = resolve_sensitive(
+        sensitive_features, s, call="information_report(model, x, y, sensitive_features=s)"
+    )
     n_samples = check_positive_int(n_samples, "n_samples")
     batch_size = check_positive_int(batch_size, "batch_size")
     max_exact_units = check_positive_int(max_exact_units, "max_exact_units", minimum=0)
@@ -306,7 +318,7 @@ def information_report(
     attributes = _attribute_labels(s)
     s_labels = attributes[0] if len(attributes) == 1 else _intersection_labels(attributes)
     lengths = {f"x[{i}]" if len(features) > 1 else "x": a for i, a in enumerate(features)}
-    lengths["s"] = s_labels[0]
+    lengths["sensitive_features"] = s_labels[0]
     y_labels = None
     if y is not None:
         y_labels = encode_labels(y, "y")
@@ -322,7 +334,7 @@ def information_report(
             )
     else:
         chosen = [_probed_layer(model, layer) for layer in layers]
-    inputs = model_inputs(model, x, s, y)
+    inputs = model_inputs(model, x, s, y, name="sensitive_features")
     rng = np.random.default_rng(seed)
     rows = [
         _information_row(
@@ -361,10 +373,11 @@ def report_columns(num_attributes: int = 1) -> list[str]:
 
 def _attribute_labels(s: ArrayLike) -> list[tuple[np.ndarray, int]]:
     """Codes of each column of S (integer labels), with its number of labels."""
-    columns = sensitive_columns(s, "s")
+    name = "sensitive_features"
+    columns = sensitive_columns(s, name)
     if len(columns) == 1:
-        return [encode_labels(columns[0], "s")]
-    return [encode_labels(column, f"s[:, {i}]") for i, column in enumerate(columns)]
+        return [encode_labels(columns[0], name)]
+    return [encode_labels(column, f"{name}[:, {i}]") for i, column in enumerate(columns)]
 
 
 def _intersection_labels(attributes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:

@@ -66,8 +66,8 @@ def _num_groups(model: keras.Model) -> int | tuple[int, ...] | None:
     return tuple(min(column) for column in zip(*counts, strict=True))
 
 
-def _check_declared_columns(model: keras.Model, s: ArrayLike) -> None:
-    """Check that ``s`` has as many columns as the model's layers have attributes.
+def _check_declared_columns(model: keras.Model, s: ArrayLike, name: str) -> None:
+    """Check that ``s`` (the argument ``name``) has a column per attribute of the model's layers.
 
     For layers with several attributes (``num_groups=(g_1, ..., g_k)``) the ids of every
     column must also lie in range, since the figures per attribute follow the columns.
@@ -76,42 +76,48 @@ def _check_declared_columns(model: keras.Model, s: ArrayLike) -> None:
     if num_groups is None:
         return
     width = 1 if isinstance(num_groups, int) else len(num_groups)
-    columns = len(sensitive_columns(s, "s"))
+    columns = len(sensitive_columns(s, name))
     if columns != width:
         raise ValueError(
-            f"Expected `s` with {width} column(s), one per attribute of the model's stochastic "
-            f"layers (num_groups={num_groups}). Received: s with {columns} column(s) (shape "
+            f"Expected `{name}` with {width} column(s), one per attribute of the model's "
+            f"stochastic layers (num_groups={num_groups}). Received: {name} with {columns} "
+            "column(s) (shape "
             f"{np.shape(s)}); for other groupings, evaluate the predictions with "
             "keras_sqnn.metrics.gpa(y, model.predict(x), sensitive_features=...)"
         )
     if width > 1:
-        checked_group_ids(s, num_groups, argument="s")
+        checked_group_ids(s, num_groups, argument=name)
 
 
-def _check_same_groups(carried: Any, s: ArrayLike, where: str) -> None:
-    """Check that S inside ``x`` and the argument ``s`` split the examples the same way.
+def _check_same_groups(carried: Any, s: ArrayLike, where: str, name: str) -> None:
+    """Check that S inside ``x`` and ``s`` (the argument ``name``) split the examples alike.
 
     Labels may differ (ids in ``x``, names in ``s``); the partitions must be equal (for
     several columns, the partitions into intersections). Catches y passed where s goes
     when both are binary.
     """
     inside_ids, inside_groups = encode_groups(carried, where, min_groups=1)
-    given_ids, given_groups = encode_groups(s, "s", min_groups=1)
-    check_same_length(**{where: inside_ids, "s": given_ids})
+    given_ids, given_groups = encode_groups(s, name, min_groups=1)
+    check_same_length(**{where: inside_ids, name: given_ids})
     groups_inside, groups_given = inside_groups.size, given_groups.size
     pairs = np.unique(inside_ids * groups_given + given_ids).size
     if not pairs == groups_inside == groups_given:
         inside, given = np.asarray(carried), np.asarray(s)
         raise ValueError(
-            f"Expected `s` to group the examples as {where} does (the arguments are x, y, s: "
-            f"are y and s swapped?). Received: s with {groups_given} groups, e.g. "
+            f"Expected `{name}` to group the examples as {where} does (are y and {name} "
+            f"swapped?). Received: {name} with {groups_given} groups, e.g. "
             f"{given[:6].tolist()}, and {where} with {groups_inside} groups, e.g. "
             f"{inside[:6].tolist()}, that do not match one to one"
         )
 
 
 def model_inputs(
-    model: keras.Model, x: Any, s: ArrayLike | None = None, y: ArrayLike | None = None
+    model: keras.Model,
+    x: Any,
+    s: ArrayLike | None = None,
+    y: ArrayLike | None = None,
+    *,
+    name: str = "s",
 ) -> Any:
     """The inputs ``model.predict`` needs, from features ``x`` and the sensitive attribute.
 
@@ -139,6 +145,8 @@ def model_inputs(
         x: features, or the model's full inputs.
         s: the sensitive attribute, ``(n,)``, or ``(n, k)`` for several attributes.
         y: the labels, for a model with a ``"labels"`` input.
+        name: what the caller calls ``s``, for error messages (``"sensitive_features"``
+            for the metrics).
 
     Returns:
         What to pass to ``model.predict``.
@@ -151,12 +159,12 @@ def model_inputs(
         ['features', 'sensitive']
     """
     if s is not None:
-        _check_declared_columns(model, s)
+        _check_declared_columns(model, s, name)
     if isinstance(model, SensitiveSequential):
         features, carried = split_inputs(x)
         if carried is not None and s is not None:
             where = "x['sensitive']" if isinstance(x, dict) else "x[1]"
-            _check_same_groups(carried, s, where)
+            _check_same_groups(carried, s, where, name)
         return features
     names = _input_names(model)
     if names is None or SENSITIVE not in names:
@@ -181,15 +189,17 @@ def model_inputs(
 
     if isinstance(x, dict) and SENSITIVE in x:
         if s is not None:
-            _check_same_groups(x[SENSITIVE], s, "x['sensitive']")
+            _check_same_groups(x[SENSITIVE], s, "x['sensitive']", name)
         return {**x, SENSITIVE: checked(x[SENSITIVE], "x['sensitive']")}
     if s is None:
-        raise ValueError(f"Expected `s` for a model whose inputs are {names}. Received: s=None")
+        raise ValueError(
+            f"Expected `{name}` for a model whose inputs are {names}. Received: {name}=None"
+        )
     if isinstance(x, dict):
-        return {**x, SENSITIVE: checked(s, "s")}
+        return {**x, SENSITIVE: checked(s, name)}
     if isinstance(x, list | tuple) or len(names) != 2:
         return x  # already the model's inputs, or which input x is cannot be told
-    ids = checked(s, "s")
+    ids = checked(s, name)
     if isinstance(model.input, dict):
         (other,) = (name for name in names if name != SENSITIVE)
         return {other: x, SENSITIVE: ids}

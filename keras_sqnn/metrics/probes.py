@@ -17,6 +17,7 @@ from keras_sqnn.validation import (
     check_both_classes,
     check_same_length,
     encode_groups,
+    resolve_sensitive,
 )
 
 
@@ -76,9 +77,10 @@ def _make_probe(
 
 def representation_probe(
     representation: ArrayLike,
-    s: ArrayLike,
+    s: ArrayLike | None = None,
     y: ArrayLike | None = None,
     *,
+    sensitive_features: ArrayLike | None = None,
     n_estimators: int = 1000,
     test_size: float | int = 0.3,
     random_state: int | None = 0,
@@ -86,7 +88,7 @@ def representation_probe(
 ) -> RepresentationProbeResult:
     """Train a random-forest probe to predict S from a representation; report ADRG and AUCs.
 
-    The examples are split into a train and a test part, stratified by `s`. A
+    The examples are split into a train and a test part, stratified by S. A
     `RandomForestClassifier` with `n_estimators` trees (1000 in the paper) learns S on the
     train part; on the test part we report its accuracy, the majority-group ratio and
     ADRG = |accuracy - majority ratio|, the absolute distance to the random guess of always
@@ -103,9 +105,14 @@ def representation_probe(
     Args:
         representation: array of shape `(n, ...)`, flattened to `(n, d)`; for example the
             activations of a network's penultimate layer.
-        s: sensitive attribute, shape `(n,)`, any hashable group labels, at least two
-            groups with at least two examples each.
+        s: deprecated, the former positional spelling of `sensitive_features`
+            (`representation_probe(representation, s, y)` still works, with a
+            `DeprecationWarning`, until 0.2). The slot stays second, so old positional
+            calls keep their meaning: pass `y` by keyword with `sensitive_features`.
         y: optional binary target in {0, 1}, shape `(n,)`.
+        sensitive_features: the sensitive attribute S, keyword-only, shape `(n,)` (or
+            `(n, k)` for the intersections of k attributes), any hashable group labels, at
+            least two groups with at least two examples each.
         n_estimators: number of trees of each forest.
         test_size: the test part, as a fraction in (0, 1) or a number of examples (as in
             `sklearn.model_selection.train_test_split`).
@@ -115,12 +122,16 @@ def representation_probe(
     Returns:
         A `RepresentationProbeResult`.
 
+    Raises:
+        TypeError: when S is given both as `sensitive_features` and as `s` (for example
+            `representation_probe(representation, y, sensitive_features=s)`), or not at all.
+
     Example:
 
     >>> rng = np.random.default_rng(0)
     >>> s = rng.integers(0, 2, 200)
     >>> leaky = np.column_stack([s + rng.normal(0, 0.1, 200), rng.normal(size=200)])
-    >>> result = representation_probe(leaky, s, n_estimators=20)
+    >>> result = representation_probe(leaky, sensitive_features=s, n_estimators=20)
     >>> result.probe_accuracy, result.adrg == abs(1.0 - result.majority_ratio)
     (1.0, True)
 
@@ -129,9 +140,14 @@ def representation_probe(
           Stochastically Quantized Neural Networks", AAAI 2023, Figure 4.
         - Breiman, "Random Forests", Machine Learning, 2001.
     """
+    s = resolve_sensitive(
+        sensitive_features,
+        s,
+        call="representation_probe(representation, y=y, sensitive_features=s)",
+    )
     features = _check_representation(representation)
-    codes, groups = encode_groups(s, "s")
-    lengths = {"representation": features, "s": codes}
+    codes, groups = encode_groups(s, "sensitive_features")
+    lengths = {"representation": features, "sensitive_features": codes}
     labels = None
     if y is not None:
         labels = check_both_classes(check_binary_labels(y, "y"), "y")
@@ -150,8 +166,9 @@ def representation_probe(
     if counts.min() < 2:
         smallest = as_python(groups[int(np.argmin(counts))])
         raise ValueError(
-            "Expected every group of `s` to have at least two examples, to split them into "
-            f"train and test parts. Received: s with group {smallest!r} of {counts.min()} example"
+            "Expected every group of `sensitive_features` to have at least two examples, to "
+            "split them into train and test parts. Received: sensitive_features with group "
+            f"{smallest!r} of {counts.min()} example"
         )
     try:
         train, test = train_test_split(
@@ -159,14 +176,15 @@ def representation_probe(
         )
     except ValueError as error:
         raise ValueError(
-            f"Could not split the {codes.size} examples, stratified by `s` with "
+            f"Could not split the {codes.size} examples, stratified by `sensitive_features` with "
             f"{groups.size} groups, with test_size={test_size!r}: {error}"
         ) from error
     for part, name in ((train, "train"), (test, "test")):
         if np.unique(codes[part]).size < groups.size:
             raise ValueError(
-                f"Expected every group of `s` in the {name} part. Received: s with group "
-                f"sizes {counts.tolist()}, too small to split with test_size={test_size!r}"
+                f"Expected every group of `sensitive_features` in the {name} part. Received: "
+                f"sensitive_features with group sizes {counts.tolist()}, too small to split "
+                f"with test_size={test_size!r}"
             )
 
     probe_s = _make_probe(n_estimators, random_state, n_jobs).fit(features[train], codes[train])
@@ -209,8 +227,9 @@ def representation_probe(
 
 def adrg(
     representation: ArrayLike,
-    s: ArrayLike,
+    s: ArrayLike | None = None,
     *,
+    sensitive_features: ArrayLike | None = None,
     n_estimators: int = 1000,
     test_size: float | int = 0.3,
     random_state: int | None = 0,
@@ -218,12 +237,15 @@ def adrg(
 ) -> float:
     """Absolute distance to random guess (ADRG) of a random-forest probe predicting S.
 
-    Shorthand for `representation_probe(representation, s, ...).adrg`; see there for the
-    split, the probe and the arguments.
+    Shorthand for `representation_probe(representation, sensitive_features=s, ...).adrg`;
+    see there for the split, the probe and the arguments.
 
     Args:
         representation: array of shape `(n, ...)`.
-        s: sensitive attribute, shape `(n,)`, at least two groups.
+        s: deprecated, the former positional spelling of `sensitive_features` (with a
+            `DeprecationWarning` until 0.2).
+        sensitive_features: the sensitive attribute S, keyword-only, shape `(n,)`, at
+            least two groups.
         n_estimators: number of trees of the forest (1000 in the paper).
         test_size: the test part, a fraction in (0, 1) or a number of examples.
         random_state: seed of the split and of the forest.
@@ -236,16 +258,17 @@ def adrg(
 
     >>> rng = np.random.default_rng(0)
     >>> s = np.repeat([0, 1], 100)
-    >>> adrg(rng.normal(size=(200, 3)), s, n_estimators=20) < 0.2
+    >>> adrg(rng.normal(size=(200, 3)), sensitive_features=s, n_estimators=20) < 0.2
     True
 
     References:
         - Cerrato, Köppel, Esposito and Kramer, "Invariant Representations with
           Stochastically Quantized Neural Networks", AAAI 2023, Figure 4.
     """
+    s = resolve_sensitive(sensitive_features, s, call="adrg(representation, sensitive_features=s)")
     return representation_probe(
         representation,
-        s,
+        sensitive_features=s,
         n_estimators=n_estimators,
         test_size=test_size,
         random_state=random_state,

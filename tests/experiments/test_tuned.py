@@ -74,7 +74,7 @@ def test_trials_report_the_objective_its_parts_and_their_seconds(tmp_path):
     expected = []
     for fold in folds:
         scores = method.fit(fold.x_train, fold.y_train, fold.s_train).predict_proba(fold.x_test)
-        expected.append(tuning.fairness_score(fold.y_test, scores, fold.s_test))
+        expected.append(tuning.fairness_score(fold.y_test, scores, sensitive_features=fold.s_test))
     for key in ("fairness_score", "auc", "gpa", "audc"):
         assert record.metrics[key] == pytest.approx(np.mean([e[key] for e in expected]))
     assert record.metrics["seconds"] > 0

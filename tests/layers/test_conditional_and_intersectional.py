@@ -215,9 +215,11 @@ def test_fairness_tools_feed_y_to_a_functional_model_with_a_labels_input():
     out = keras.layers.Dense(1, activation="sigmoid")(codes)
     model = keras.Model({"features": x_in, "sensitive": s_in, "labels": y_in}, out)
     full = {"features": x, "sensitive": s, "labels": y}
-    report = evaluate_fairness(model, x, y, s)
+    report = evaluate_fairness(model, x, y, sensitive_features=s)
     # The same as passing the whole input dict by hand.
-    assert report["auc"] == pytest.approx(evaluate_fairness(model, full, y, s)["auc"])
-    assert len(information_report(model, x, y, s=s, n_samples=2)) == 1
+    assert report["auc"] == pytest.approx(
+        evaluate_fairness(model, full, y, sensitive_features=s)["auc"]
+    )
+    assert len(information_report(model, x, y, sensitive_features=s, n_samples=2)) == 1
     with pytest.raises(ValueError, match="Expected `y`"):
-        information_report(model, x, s=s, n_samples=2)
+        information_report(model, x, sensitive_features=s, n_samples=2)

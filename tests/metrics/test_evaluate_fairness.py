@@ -59,7 +59,7 @@ def model(data):
 def test_values_equal_the_metric_functions_on_the_predictions(model, data):
     x, y, s = data
     report = evaluate_fairness(
-        model, x, y, s, representation_layer="rep", n_estimators=N_ESTIMATORS
+        model, x, y, sensitive_features=s, representation_layer="rep", n_estimators=N_ESTIMATORS
     )
     assert list(report) == METRIC_KEYS + PROBE_KEYS
     assert all(isinstance(value, float) for value in report.values())
@@ -75,7 +75,9 @@ def test_values_equal_the_metric_functions_on_the_predictions(model, data):
     kernel, bias = model.get_layer("rep").get_weights()
     representation = extract_representation(model, x, "rep")
     np.testing.assert_allclose(representation, x @ kernel + bias, rtol=1e-5, atol=1e-5)
-    probe = representation_probe(representation, s, y, n_estimators=N_ESTIMATORS)
+    probe = representation_probe(
+        representation, y=y, sensitive_features=s, n_estimators=N_ESTIMATORS
+    )
     for key, value in probe.as_dict().items():
         assert report[key] == pytest.approx(value)
     # S is in the features, so the probe recovers it better than chance.
@@ -88,7 +90,7 @@ def test_layer_object_threshold_and_as_frame(model, data):
         model,
         x,
         y,
-        s,
+        sensitive_features=s,
         representation_layer=model.get_layer("rep"),
         n_estimators=N_ESTIMATORS,
         threshold=0.7,
@@ -103,7 +105,7 @@ def test_layer_object_threshold_and_as_frame(model, data):
 def test_probe_is_skipped_without_a_representation_layer(model, data):
     x, y, s = data
     assert find_representation_layer(model) is None
-    report = evaluate_fairness(model, x, y, s)
+    report = evaluate_fairness(model, x, y, sensitive_features=s)
     assert all(report[key] is None for key in PROBE_KEYS)
     assert all(isinstance(report[key], float) for key in METRIC_KEYS)
 
@@ -118,9 +120,14 @@ def test_stochastic_layer_is_found_and_probed():
     lookalike = StochasticBinaryLookalike(3, activation="sigmoid", name="lookalike")(last)
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(lookalike))
     assert find_representation_layer(model) is model.get_layer("last_stochastic")
-    found = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    found = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     named = evaluate_fairness(
-        model, x, y, s, representation_layer="last_stochastic", n_estimators=N_ESTIMATORS
+        model,
+        x,
+        y,
+        sensitive_features=s,
+        representation_layer="last_stochastic",
+        n_estimators=N_ESTIMATORS,
     )
     assert found == named
     assert found["adrg"] is not None
@@ -131,7 +138,9 @@ def test_sequential_model():
     model = keras.Sequential(
         [keras.Input((5,)), keras.layers.Dense(4, name="rep"), keras.layers.Dense(1, "sigmoid")]
     )
-    report = evaluate_fairness(model, x, y, s, representation_layer="rep", n_estimators=5)
+    report = evaluate_fairness(
+        model, x, y, sensitive_features=s, representation_layer="rep", n_estimators=5
+    )
     kernel, bias = model.get_layer("rep").get_weights()
     np.testing.assert_allclose(
         extract_representation(model, x, "rep"), x @ kernel + bias, rtol=1e-5, atol=1e-5
@@ -151,7 +160,9 @@ def test_model_with_a_sensitive_input_after_the_representation():
     np.testing.assert_allclose(
         extract_representation(model, inputs, "rep"), x @ kernel + bias, rtol=1e-5, atol=1e-5
     )
-    report = evaluate_fairness(model, inputs, y, s, representation_layer="rep", n_estimators=5)
+    report = evaluate_fairness(
+        model, inputs, y, sensitive_features=s, representation_layer="rep", n_estimators=5
+    )
     scores = model.predict(inputs, verbose=0).ravel()
     assert report["gpa"] == pytest.approx(gpa(y, scores, sensitive_features=s))
 
@@ -161,7 +172,7 @@ def test_logits_are_rejected_with_a_hint():
     inputs = keras.Input((5,))
     model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones")(inputs))
     with pytest.raises(ValueError, match="sigmoid"):
-        evaluate_fairness(model, x, y, s)
+        evaluate_fairness(model, x, y, sensitive_features=s)
 
 
 @pytest.mark.parametrize(
@@ -169,14 +180,14 @@ def test_logits_are_rejected_with_a_hint():
     [
         ({"y": np.zeros(N - 1, dtype=int)}, r"len\(y\)"),
         ({"y": np.full(N, 2)}, "`y`"),
-        ({"s": np.zeros(N)}, "`s`"),
+        ({"sensitive_features": np.zeros(N)}, "`sensitive_features`"),
         ({"representation_layer": "missing"}, "representation_layer"),
         ({"threshold": 1.5}, "threshold"),
     ],
 )
 def test_bad_input_raises_naming_the_argument(model, data, change, match):
     x, y, s = data
-    arguments = {"y": y, "s": s, "n_estimators": 5} | change
+    arguments = {"y": y, "sensitive_features": s, "n_estimators": 5} | change
     with pytest.raises(ValueError, match=match):
         evaluate_fairness(model, x, **arguments)
 
@@ -186,7 +197,7 @@ def test_two_column_outputs_are_rejected(data):
     inputs = keras.Input((5,))
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
     with pytest.raises(ValueError, match="model"):
-        evaluate_fairness(model, x, y, s)
+        evaluate_fairness(model, x, y, sensitive_features=s)
 
 
 class SubclassedClassifier(keras.Model):
@@ -202,10 +213,10 @@ class SubclassedClassifier(keras.Model):
 def test_subclassed_model_metrics_work_but_extraction_explains_itself(data):
     x, y, s = data
     model = SubclassedClassifier()
-    report = evaluate_fairness(model, x, y, s)
+    report = evaluate_fairness(model, x, y, sensitive_features=s)
     assert report["adrg"] is None and isinstance(report["gpa"], float)
     with pytest.raises(ValueError, match="functional or Sequential"):
-        evaluate_fairness(model, x, y, s, representation_layer="rep")
+        evaluate_fairness(model, x, y, sensitive_features=s, representation_layer="rep")
 
 
 def test_the_package_stochastic_layer_is_found_with_its_sensitive_input():
@@ -224,8 +235,10 @@ def test_the_package_stochastic_layer_is_found_with_its_sensitive_input():
     representation = extract_representation(model, inputs, stochastic)
     assert representation.shape == (N, 6)
     stochastic.seed_generator.state.assign(state)
-    report = evaluate_fairness(model, inputs, y, s, n_estimators=N_ESTIMATORS)
-    probe = representation_probe(representation, s, y, n_estimators=N_ESTIMATORS)
+    report = evaluate_fairness(model, inputs, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
+    probe = representation_probe(
+        representation, y=y, sensitive_features=s, n_estimators=N_ESTIMATORS
+    )
     assert report["adrg"] == pytest.approx(probe.adrg)
     assert report["probe_auc_y"] == pytest.approx(probe.probe_auc_y)
 
@@ -295,7 +308,7 @@ def test_every_model_kind_is_evaluated_from_its_features(kind):
     if kind in ("sensitive_sequential", "functional_with_sensitive"):
         model.compile("adam", "binary_crossentropy")
         model.fit({"features": x, "sensitive": s}, y, epochs=1, batch_size=100, verbose=0)
-    report = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    report = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
 
     scores, codes = numpy_forward(model, x)
     assert report["auc"] == pytest.approx(auc(y, scores), abs=1e-6)
@@ -304,7 +317,7 @@ def test_every_model_kind_is_evaluated_from_its_features(kind):
         area_under_discrimination_curve(y, scores, sensitive_features=s), abs=1e-6
     )
     # The representation found and probed is layer "t"'s code.
-    probe = representation_probe(codes, s, y, n_estimators=N_ESTIMATORS)
+    probe = representation_probe(codes, y=y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     for key, value in probe.as_dict().items():
         assert report[key] == pytest.approx(value), key
 
@@ -313,36 +326,77 @@ def test_every_model_kind_is_evaluated_from_its_features(kind):
 def test_features_a_tuple_with_s_and_a_dict_give_the_same_report(kind):
     x, y, s = synthetic_data(7)
     model = classifier_of_kind(kind)
-    expected = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    expected = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     forms = [{"features": x, "sensitive": s}]
     if kind == "sensitive_sequential":
         forms.append((x, s))
     for inputs in forms:
-        assert evaluate_fairness(model, inputs, y, s, n_estimators=N_ESTIMATORS) == expected
+        assert (
+            evaluate_fairness(model, inputs, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
+            == expected
+        )
 
 
 def test_swapped_y_and_s_are_caught_by_the_sensitive_attribute_in_x():
     x, y, s = synthetic_data(8)
     model = classifier_of_kind("sensitive_sequential")
     inputs = {"features": x, "sensitive": s}
-    # Both are binary: only the copy of S inside `x` tells that `s` received y.
-    with pytest.raises(ValueError, match=r"`s` to group the examples as x\['sensitive'\]"):
-        evaluate_fairness(model, inputs, s, y)
+    # Both are binary: only the copy of S inside `x` tells that `sensitive_features` received y.
+    with pytest.raises(
+        ValueError, match=r"`sensitive_features` to group the examples as x\['sensitive'\]"
+    ):
+        evaluate_fairness(model, inputs, s, sensitive_features=y)
     with pytest.raises(ValueError, match=r"as x\[1\]"):
-        evaluate_fairness(model, (x, s), s, y)
+        evaluate_fairness(model, (x, s), s, sensitive_features=y)
 
 
 def test_labels_that_are_not_binary_are_rejected_naming_y(model, data):
     x, y, _ = data
     groups = np.arange(N) % 3  # e.g. a 3-group S passed where y goes
     with pytest.raises(ValueError, match=r"`y` to hold binary labels.*Received: y with values"):
-        evaluate_fairness(model, x, groups, y)
+        evaluate_fairness(model, x, groups, sensitive_features=y)
 
 
 def test_sensitive_ids_fed_to_the_model_are_checked_against_num_groups():
     x, y, s = synthetic_data(9)
     model = classifier_of_kind("functional_with_sensitive")
-    with pytest.raises(ValueError, match=r"`s` values in \[0, 2\).*Received: s values \[2\]"):
-        evaluate_fairness(model, x, y, s + 1)
+    with pytest.raises(
+        ValueError,
+        match=r"`sensitive_features` values in \[0, 2\).*Received: sensitive_features values \[2\]",
+    ):
+        evaluate_fairness(model, x, y, sensitive_features=s + 1)
     with pytest.raises(TypeError, match=r"keras_sqnn.encode_groups"):
-        evaluate_fairness(model, x, y, np.where(s == 1, "a", "b"))
+        evaluate_fairness(model, x, y, sensitive_features=np.where(s == 1, "a", "b"))
+
+
+# --- S as `sensitive_features=`; the positional `s` is deprecated ---------------------------
+
+
+def deprecation_warnings(record):
+    """The warnings of `record` about the spelling of S (others may come from dependencies)."""
+    return [w for w in record if "sensitive_features=" in str(w.message)]
+
+
+def test_positional_s_still_works_with_a_deprecation_warning(model, data):
+    x, y, s = data
+    arguments = {"representation_layer": "rep", "n_estimators": 5}
+    expected = evaluate_fairness(model, x, y, sensitive_features=s, **arguments)
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"`sensitive_features=`: `evaluate_fairness\(model, x, y, sensitive_features=s\)`",
+    ) as record:
+        legacy = evaluate_fairness(model, x, y, s, **arguments)
+    assert legacy == expected
+    (warning,) = deprecation_warnings(record)
+    assert "removed in 0.2" in str(warning.message)
+    assert warning.filename == __file__  # it points at the caller's line
+    with pytest.warns(DeprecationWarning, match="sensitive_features="):
+        assert evaluate_fairness(model, x, y, s=s, **arguments) == expected
+
+
+def test_s_given_twice_or_not_at_all_is_a_type_error(model, data):
+    x, y, s = data
+    with pytest.raises(TypeError, match=r"S once.*Received: both sensitive_features and s"):
+        evaluate_fairness(model, x, y, s, sensitive_features=s)
+    with pytest.raises(TypeError, match=r"`sensitive_features=`.*sensitive_features=None"):
+        evaluate_fairness(model, x, y)

@@ -164,7 +164,7 @@ def test_a_layer_ignoring_its_input_carries_no_information(units):
     x = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
     x[:, 0] += s  # the input depends on S, the layer ignores its input
     model = one_layer_model(units, 2, kernel=0.0, bias=0.3)
-    report = information_report(model, x, y=s, s=s, n_samples=n_samples, seed=0)
+    report = information_report(model, x, y=s, sensitive_features=s, n_samples=n_samples, seed=0)
     assert list(report.columns) == list(REPORT_COLUMNS)
     row = report.iloc[0]
     assert row["mixture_method"] == ("exact" if units <= 12 else "sampled")
@@ -197,7 +197,7 @@ def test_a_layer_copying_s_carries_h_s(units):
     s = unbalanced_groups(n, seed=2)
     x = (2.0 * s - 1.0)[:, None].astype(np.float32)
     model = one_layer_model(units, 1, kernel=COPY_WEIGHT, bias=0.0)
-    report = information_report(model, x, y=s, s=s, n_samples=3)
+    report = information_report(model, x, y=s, sensitive_features=s, n_samples=3)
     row = report.iloc[0]
     h_s = plugin_entropy_bits(s)
     assert 0.8 < h_s < 0.95  # unbalanced S: not 1 bit
@@ -226,7 +226,7 @@ def test_mixture_column_equals_the_exact_estimator_for_a_small_layer():
     theta = 1.0 / (1.0 + np.exp(-(x @ kernel + bias)))
     np.testing.assert_allclose(layer_probabilities(model, x, "t", batch_size=64), theta, atol=1e-6)
 
-    row = information_report(model, x, y, s=s, n_samples=2).iloc[0]
+    row = information_report(model, x, y, sensitive_features=s, n_samples=2).iloc[0]
     assert row["mi_ts_mixture"] == pytest.approx(
         float(information.exact_joint_mutual_information(theta, s, 3)), abs=1e-5
     )
@@ -243,7 +243,7 @@ def test_report_on_a_built_sqnn_classifier_lists_its_stochastic_layers_in_order(
     y = rng.integers(0, 2, n)
     x = rng.normal(size=(n, 5)).astype(np.float32)
     hybrid = build_sqnn_classifier(5, SQNNConfig(n_hidden=2, hidden_size=4), seed=0)
-    report = information_report(hybrid, x, y, s=s, n_samples=2)
+    report = information_report(hybrid, x, y, sensitive_features=s, n_samples=2)
     assert report["layer"].tolist() == ["representation"]
 
     # Layers before the probed one run at inference: a ReLU Dense here.
@@ -264,7 +264,7 @@ def test_report_on_a_built_sqnn_classifier_lists_its_stochastic_layers_in_order(
     )
     names = [layer.name for layer in stochastic_layers(binary)]
     assert len(names) == 3 and names[1] == "representation"
-    report = information_report(binary, x, y, s=s, n_samples=2)
+    report = information_report(binary, x, y, sensitive_features=s, n_samples=2)
     assert report["layer"].tolist() == names
     assert report[MI_COLUMNS].notna().all().all()
 
@@ -287,8 +287,10 @@ def test_report_on_a_functional_model_with_a_sensitive_input():
     t_kernel, t_bias = model.get_layer("t").get_weights()
     theta = 1.0 / (1.0 + np.exp(-(np.tanh(x @ kernel + bias) @ t_kernel + t_bias)))
     # The features alone are enough: S is added for the model's second input.
-    report = information_report(model, x, s=s, n_samples=2)
-    same = information_report(model, {"features": x, "sensitive": s}, s=s, n_samples=2)
+    report = information_report(model, x, sensitive_features=s, n_samples=2)
+    same = information_report(
+        model, {"features": x, "sensitive": s}, sensitive_features=s, n_samples=2
+    )
     pd.testing.assert_frame_equal(report, same)
     assert report["layer"].tolist() == ["t"]
     assert report.loc[0, "mi_ts_mixture"] == pytest.approx(joint_mi_bits(theta, s, 2), abs=1e-5)
@@ -303,7 +305,7 @@ def test_report_on_a_keras_sequential_whose_first_layer_is_stochastic():
     kernel, bias = layer.get_weights()
     theta = 1.0 / (1.0 + np.exp(-(x @ kernel + bias)))
     np.testing.assert_allclose(layer_probabilities(model, x, layer), theta, atol=1e-6)
-    assert information_report(model, x, s=s).loc[0, "layer"] == "t"
+    assert information_report(model, x, sensitive_features=s).loc[0, "layer"] == "t"
 
 
 def test_layers_argument_selects_layers():
@@ -312,7 +314,9 @@ def test_layers_argument_selects_layers():
     )
     x = np.zeros((20, 3), np.float32)
     s = np.arange(20) % 2
-    report = information_report(binary, x, s=s, layers=["representation"], n_samples=1)
+    report = information_report(
+        binary, x, sensitive_features=s, layers=["representation"], n_samples=1
+    )
     assert report["layer"].tolist() == ["representation"]
 
 
@@ -333,9 +337,12 @@ def small_model():
         ({"batch_size": 0}, r"Received: batch_size=0"),
         ({"chunk_size": -1}, r"Received: chunk_size=-1"),
         ({"max_exact_units": -1}, r"Received: max_exact_units=-1"),
-        ({"s": np.arange(9) % 2}, r"len\(x\)=10, len\(s\)=9"),
+        ({"s": np.arange(9) % 2}, r"len\(x\)=10, len\(sensitive_features\)=9"),
         ({"y": np.arange(11) % 2}, r"len\(y\)=11"),
-        ({"s": np.full(10, 0.5)}, r"`s` to hold integer labels. Received: s with 10 non-integer"),
+        (
+            {"s": np.full(10, 0.5)},
+            r"`sensitive_features` to hold integer labels. Received: sensitive_features with 10 ",
+        ),
         ({"y": np.array(["a", "b"] * 5)}, r"`y` to hold integer labels.*dtype=<U1"),
         ({"y": np.full(10, np.nan)}, r"`y` to hold integer labels"),
         ({"x": np.full((10, 2), np.nan)}, r"`x` to be finite.*20 non-finite"),
@@ -347,27 +354,27 @@ def test_report_rejects_bad_arguments(small_model, kwargs, match):
     arguments.update(kwargs)
     x, s, y = arguments.pop("x"), arguments.pop("s"), arguments.pop("y")
     with pytest.raises(ValueError, match=match):
-        information_report(small_model, x, y, s=s, **arguments)
+        information_report(small_model, x, y, sensitive_features=s, **arguments)
 
 
 def test_integer_valued_float_labels_are_accepted(small_model):
     x = np.zeros((10, 2), np.float32)
     s = np.arange(10) % 2
-    assert information_report(small_model, x, s=s.astype(float), n_samples=1).equals(
-        information_report(small_model, x, s=s, n_samples=1)
-    )
+    assert information_report(
+        small_model, x, sensitive_features=s.astype(float), n_samples=1
+    ).equals(information_report(small_model, x, sensitive_features=s, n_samples=1))
 
 
 def test_report_rejects_models_without_or_with_nested_stochastic_layers():
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="at least one stochastic binary layer"):
-        information_report(plain, np.zeros((4, 2)), s=np.arange(4) % 2)
+        information_report(plain, np.zeros((4, 2)), sensitive_features=np.arange(4) % 2)
 
     inner = keras.Sequential([keras.Input((2,)), StochasticBinaryDense(2)], name="inner")
     inputs = keras.Input((2,))
     outer = keras.Model(inputs, keras.layers.Dense(1)(inner(inputs)))
     with pytest.raises(ValueError, match="nested model 'inner'"):
-        information_report(outer, np.zeros((4, 2)), s=np.arange(4) % 2)
+        information_report(outer, np.zeros((4, 2)), sensitive_features=np.arange(4) % 2)
 
 
 # --- argument order: (model, x, y, s) as everywhere in the package -------------------------
@@ -379,7 +386,7 @@ def test_y_comes_before_s_and_the_former_order_fails_loudly():
     y = np.random.default_rng(4).integers(0, 2, n)  # independent of S
     x = (2.0 * s - 1.0)[:, None].astype(np.float32)
     model = one_layer_model(1, 1, kernel=COPY_WEIGHT, bias=0.0)  # T copies S
-    row = information_report(model, x, y, s=s, n_samples=2).iloc[0]
+    row = information_report(model, x, y, sensitive_features=s, n_samples=2).iloc[0]
     assert row["mi_ts_mixture"] == pytest.approx(plugin_entropy_bits(s), abs=1e-5)
     assert row["entropy_y"] == pytest.approx(plugin_entropy_bits(y), abs=1e-12)
     # I(T; Y) = I(S; Y): the plug-in MI of two independent labels, far below H(S).
@@ -387,7 +394,7 @@ def test_y_comes_before_s_and_the_former_order_fails_loudly():
     # S is keyword-only: the former positional order (model, x, s, y) cannot swap silently.
     with pytest.raises(TypeError, match="positional argument"):
         information_report(model, x, s, y)
-    with pytest.raises(TypeError, match="keyword-only argument: 's'"):
+    with pytest.raises(TypeError, match="as `sensitive_features=`.*sensitive_features=None"):
         information_report(model, x, s)
 
 
@@ -404,10 +411,13 @@ def test_sensitive_ids_fed_to_a_model_are_checked_on_the_host():
     x = np.zeros((6, 3), np.float32)
     s = np.array([0, 1, 2, 0, 1, 2])  # the layer has num_groups=2
     model = functional_model_with_sensitive_input()
-    with pytest.raises(ValueError, match=r"`s` values in \[0, 2\).*Received: s values \[2\]"):
-        information_report(model, x, s=s)
+    with pytest.raises(
+        ValueError,
+        match=r"`sensitive_features` values in \[0, 2\).*Received: sensitive_features values \[2\]",
+    ):
+        information_report(model, x, sensitive_features=s)
     # A list-input model gets [features, S] in its own order.
-    report = information_report(model, x, s=s % 2, n_samples=1)
+    report = information_report(model, x, sensitive_features=s % 2, n_samples=1)
     assert report["layer"].tolist() == ["t"]
 
 
@@ -417,8 +427,37 @@ def test_s_must_group_the_examples_as_the_sensitive_input_in_x():
     model = one_layer_model(2, 3, kernel=1.0, bias=0.0)
     # y (binary) in the place of s: the copy of S in x disagrees.
     y = np.array([0, 0, 1, 1, 0, 0])
-    with pytest.raises(ValueError, match=r"`s` to group the examples as x\['sensitive'\]"):
-        information_report(model, {"features": x, "sensitive": s}, s, s=y)
+    with pytest.raises(
+        ValueError, match=r"`sensitive_features` to group the examples as x\['sensitive'\]"
+    ):
+        information_report(model, {"features": x, "sensitive": s}, s, sensitive_features=y)
     # The same groups under other labels are fine.
-    report = information_report(model, {"features": x, "sensitive": s}, s=1 - s, n_samples=1)
+    report = information_report(
+        model, {"features": x, "sensitive": s}, sensitive_features=1 - s, n_samples=1
+    )
     assert report["n"].tolist() == [6]
+
+
+# --- S as `sensitive_features=`; the keyword `s=` is deprecated ------------------------------
+
+
+def test_keyword_s_still_works_with_a_deprecation_warning(small_model):
+    x = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
+    s, y = np.arange(10) % 2, np.arange(10) // 5
+    expected = information_report(small_model, x, y, sensitive_features=s, n_samples=2)
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"`sensitive_features=`: `information_report\(model, x, y, sensitive_features=s\)`",
+    ) as record:
+        legacy = information_report(small_model, x, y, s=s, n_samples=2)
+    pd.testing.assert_frame_equal(legacy, expected)
+    # The warning points at the caller's line.
+    assert all(w.filename == __file__ for w in record if "sensitive_features=" in str(w.message))
+
+
+def test_s_given_twice_or_not_at_all_is_a_type_error(small_model):
+    x, s = np.zeros((10, 2), np.float32), np.arange(10) % 2
+    with pytest.raises(TypeError, match="both sensitive_features and s"):
+        information_report(small_model, x, s=s, sensitive_features=s)
+    with pytest.raises(TypeError, match=r"`sensitive_features=`.*sensitive_features=None"):
+        information_report(small_model, x)

@@ -76,7 +76,7 @@ def trained():
 
 def test_report_holds_intersection_per_attribute_and_worst_pairs(trained):
     model, x, y, s = trained
-    report = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    report = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     extra = ["gpa_0", "gpa_1", "audc_0", "audc_1", "worst_gpa_pair", "worst_audc_pair"]
     assert list(report) == METRIC_KEYS + extra + PROBE_KEYS
 
@@ -96,17 +96,22 @@ def test_report_holds_intersection_per_attribute_and_worst_pairs(trained):
     assert report["worst_audc_pair"] == worst_group_pair(
         y, scores, sensitive_features=s, metric="audc"
     )
-    probe = representation_probe(codes, labels, y, n_estimators=N_ESTIMATORS)
+    probe = representation_probe(codes, y=y, sensitive_features=labels, n_estimators=N_ESTIMATORS)
     for key, value in probe.as_dict().items():
         assert report[key] == pytest.approx(value), key
 
 
 def test_a_dataframe_s_gives_the_same_report_and_as_frame_has_one_row(trained):
     model, x, y, s = trained
-    expected = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    expected = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     frame = pd.DataFrame({"sex": s[:, 0], "race": s[:, 1]})
-    assert evaluate_fairness(model, x, y, frame, n_estimators=N_ESTIMATORS) == expected
-    table = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS, as_frame=True)
+    assert (
+        evaluate_fairness(model, x, y, sensitive_features=frame, n_estimators=N_ESTIMATORS)
+        == expected
+    )
+    table = evaluate_fairness(
+        model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS, as_frame=True
+    )
     assert table.shape == (1, len(expected))
     assert table.loc[0, "worst_gpa_pair"] == expected["worst_gpa_pair"]
 
@@ -116,11 +121,15 @@ def test_functional_model_gets_the_columns_of_s_as_its_sensitive_input():
     model = classifier(functional=True)
     model.compile("adam", "binary_crossentropy")
     model.fit({"features": x, "sensitive": s}, y, epochs=1, batch_size=120, verbose=0)
-    report = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    report = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     scores, _ = numpy_forward(model, x)
     assert report["gpa_1"] == pytest.approx(gpa(y, scores, sensitive_features=s[:, 1]), abs=1e-6)
-    with pytest.raises(ValueError, match=r"`s` with 2 column\(s\).*Received: s with 1 column"):
-        evaluate_fairness(model, x, y, s[:, 0])
+    with pytest.raises(
+        ValueError,
+        match=r"`sensitive_features` with 2 column\(s\).*"
+        r"Received: sensitive_features with 1 column",
+    ):
+        evaluate_fairness(model, x, y, sensitive_features=s[:, 0])
 
 
 @pytest.mark.parametrize("column", [0, 1])
@@ -130,29 +139,34 @@ def test_ids_out_of_range_in_any_column_are_rejected(trained, column):
     bad[5, column] = RADICES[column]
     with pytest.raises(
         ValueError,
-        match=rf"`s` column {column} values in \[0, {RADICES[column]}\).*"
-        rf"Received: s\[:, {column}\] values \[{RADICES[column]}\]",
+        match=rf"`sensitive_features` column {column} values in \[0, {RADICES[column]}\).*"
+        rf"Received: sensitive_features\[:, {column}\] values \[{RADICES[column]}\]",
     ):
-        evaluate_fairness(model, x, y, bad)
+        evaluate_fairness(model, x, y, sensitive_features=bad)
     with pytest.raises(ValueError, match=rf"column {column} values"):
-        information_report(model, x, y, s=bad, n_samples=1)
+        information_report(model, x, y, sensitive_features=bad, n_samples=1)
 
 
 def test_column_count_must_match_the_layers_declaration(trained):
     model, x, y, s = trained
-    with pytest.raises(ValueError, match=r"`s` with 2 column\(s\).*num_groups=\(2, 3\)"):
-        evaluate_fairness(model, x, y, s[:, 1])
-    with pytest.raises(ValueError, match=r"`s` with 2 column\(s\)"):
-        information_report(model, x, y, s=np.column_stack([s, s[:, :1]]))
+    with pytest.raises(
+        ValueError, match=r"`sensitive_features` with 2 column\(s\).*num_groups=\(2, 3\)"
+    ):
+        evaluate_fairness(model, x, y, sensitive_features=s[:, 1])
+    with pytest.raises(ValueError, match=r"`sensitive_features` with 2 column\(s\)"):
+        information_report(model, x, y, sensitive_features=np.column_stack([s, s[:, :1]]))
     one_attribute = classifier(num_groups=2)
-    with pytest.raises(ValueError, match=r"`s` with 1 column\(s\).*Received: s with 2"):
-        evaluate_fairness(one_attribute, x, y, s)
+    with pytest.raises(
+        ValueError,
+        match=r"`sensitive_features` with 1 column\(s\).*Received: sensitive_features with 2",
+    ):
+        evaluate_fairness(one_attribute, x, y, sensitive_features=s)
 
 
 def test_a_model_without_regularizer_is_evaluated_on_any_columns():
     x, y, s = synthetic_data(2)
     model = classifier(mi_estimator=None)
-    report = evaluate_fairness(model, x, y, s, n_estimators=N_ESTIMATORS)
+    report = evaluate_fairness(model, x, y, sensitive_features=s, n_estimators=N_ESTIMATORS)
     scores, _ = numpy_forward(model, x)
     assert report["gpa_0"] == pytest.approx(gpa(y, scores, sensitive_features=s[:, 0]), abs=1e-6)
 
@@ -162,8 +176,11 @@ def test_an_attribute_with_one_group_names_its_column():
     model = classifier(mi_estimator=None)
     constant = s.copy()
     constant[:, 0] = 1
-    with pytest.raises(ValueError, match=r"Attribute 0 of `s` \(column s\[:, 0\]\)"):
-        evaluate_fairness(model, x, y, constant, n_estimators=N_ESTIMATORS)
+    with pytest.raises(
+        ValueError,
+        match=r"Attribute 0 of `sensitive_features` \(column sensitive_features\[:, 0\]\)",
+    ):
+        evaluate_fairness(model, x, y, sensitive_features=constant, n_estimators=N_ESTIMATORS)
 
 
 def copy_model():
@@ -183,15 +200,15 @@ def test_information_report_per_attribute_columns_equal_one_column_reports():
     x = np.column_stack([2.0 * s[:, 0] - 1.0, rng.normal(size=300)]).astype("float32")
     y = rng.integers(0, 2, 300)
     model = copy_model()
-    report = information_report(model, x, y, s=s, n_samples=3, seed=1)
+    report = information_report(model, x, y, sensitive_features=s, n_samples=3, seed=1)
     assert list(report.columns) == report_columns(2)
     assert list(report.columns[: len(REPORT_COLUMNS)]) == list(REPORT_COLUMNS)
     ids = np.unique(joined(s), return_inverse=True)[1]
-    intersection = information_report(model, x, y, s=ids, n_samples=3, seed=1)
+    intersection = information_report(model, x, y, sensitive_features=ids, n_samples=3, seed=1)
     for column in REPORT_COLUMNS[1:]:
         assert report.loc[0, column] == pytest.approx(intersection.loc[0, column]), column
     for i in range(2):
-        alone = information_report(model, x, y, s=s[:, i], n_samples=3, seed=1)
+        alone = information_report(model, x, y, sensitive_features=s[:, i], n_samples=3, seed=1)
         for name in ("mi_ts_counting", "mi_ts_mixture", "sum_unit_mi_ts", "entropy_s"):
             assert report.loc[0, f"{name}_{i}"] == pytest.approx(alone.loc[0, name]), (name, i)
     # Unit 0 copies attribute 0 exactly: the code carries all of H(S_0) about it.
@@ -204,7 +221,7 @@ def test_information_report_skips_intersections_without_examples():
     s = np.column_stack([rng.integers(0, 2, 200), rng.integers(0, 2, 200)])
     s[(s[:, 0] == 1) & (s[:, 1] == 1), 1] = 0  # no example of (1, 1)
     x = np.column_stack([2.0 * s[:, 0] - 1.0, 2.0 * s[:, 1] - 1.0]).astype("float32")
-    report = information_report(copy_model(), x, s=s, n_samples=2)
+    report = information_report(copy_model(), x, sensitive_features=s, n_samples=2)
     assert report.notna().loc[0, ["mi_ts_counting", "mi_ts_mixture", "sum_unit_mi_ts"]].all()
     counts = np.unique(joined(s), return_counts=True)[1] / len(s)
     assert report.loc[0, "entropy_s"] == pytest.approx(-(counts * np.log2(counts)).sum())

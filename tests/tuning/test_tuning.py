@@ -35,11 +35,33 @@ def test_fairness_score_is_the_papers_sum():
     rng = np.random.default_rng(0)
     y, s = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
     scores = rng.uniform(size=200)
-    result = tuning.fairness_score(y, scores, s)
+    result = tuning.fairness_score(y, scores, sensitive_features=s)
     auc = metrics.auc(y, scores)
     gpa = metrics.gpa(y, scores, sensitive_features=s)
     audc = metrics.audc(y, scores, sensitive_features=s)
     assert result["fairness_score"] == pytest.approx(auc + (1 - gpa) + (1 - audc))
+
+
+def test_fairness_score_takes_s_positionally_with_a_deprecation_warning():
+    rng = np.random.default_rng(1)
+    y, s = rng.integers(0, 2, 100), rng.integers(0, 2, 100)
+    scores = rng.uniform(size=100)
+    expected = tuning.fairness_score(y, scores, sensitive_features=s)
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"`sensitive_features=`: `fairness_score\(y_true, y_score, sensitive_features=s\)`",
+    ) as record:
+        assert tuning.fairness_score(y, scores, s) == expected
+    # The warning points at the caller's line.
+    assert all(w.filename == __file__ for w in record if "sensitive_features=" in str(w.message))
+
+
+def test_fairness_score_with_s_twice_or_not_at_all_is_a_type_error():
+    y, s, scores = np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1]), np.linspace(0, 1, 4)
+    with pytest.raises(TypeError, match="both sensitive_features and s"):
+        tuning.fairness_score(y, scores, s, sensitive_features=s)
+    with pytest.raises(TypeError, match="sensitive_features=None"):
+        tuning.fairness_score(y, scores)
 
 
 def test_hypermodel_declares_the_papers_space():
@@ -322,7 +344,9 @@ def test_get_best_models_returns_the_best_trials_trained_models(tmp_path):
     assert len(model.stack) == best.values["n_hidden"] + 1
     fold = folds[0]
     scores = model.predict(fold.x_test, verbose=0).ravel()
-    stored = tuning.fairness_score(fold.y_test, scores, fold.s_test)["fairness_score"]
+    stored = tuning.fairness_score(fold.y_test, scores, sensitive_features=fold.s_test)[
+        "fairness_score"
+    ]
     fresh = tuner.hypermodel.build(best, input_dim=fold.x_train.shape[1])
     fresh_scores = fresh.predict(fold.x_test, verbose=0).ravel()
     assert not np.allclose(scores, fresh_scores)
