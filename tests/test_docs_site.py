@@ -1,6 +1,7 @@
 """The documentation site: every nav entry of mkdocs.yml is a page, and the site builds."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,31 @@ def test_site_builds_in_strict_mode(tmp_path):
     assert completed.returncode == 0, completed.stderr[-5000:]
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "api" / "metrics" / "index.html").is_file()
+
+
+GUIDE_PAGES = [ROOT / "docs" / "index.md", *sorted((ROOT / "docs" / "guide").glob("*.md"))]
+# Each page's snippets continue one another: they run as one script, in order. The serving
+# page reads the main job's SavedModel; tests/test_serving_raw_rows.py covers those calls.
+GUIDE_SCRIPTS = {
+    page.name: "\n".join(snippets)
+    for page in GUIDE_PAGES
+    if (snippets := re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL))
+    and not any("saved_models/" in snippet for snippet in snippets)
+}
+
+
+def test_the_guide_pages_have_snippets():
+    assert {"passing-s.md", "inference-modes.md", "search.md"} <= set(GUIDE_SCRIPTS)
+
+
+@pytest.mark.parametrize("page", sorted(GUIDE_SCRIPTS))
+def test_guide_page_snippets_run_in_order(page, tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-c", GUIDE_SCRIPTS[page]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
