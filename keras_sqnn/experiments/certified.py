@@ -206,11 +206,13 @@ def _reference_rows(validation: Any, test: Any, seed: int) -> list[dict[str, Any
 
 
 def _done(path: Path) -> set[tuple[str, ...]]:
+    """The settings in the CSV: (method, units, gamma, sharpness, epochs) as written."""
     if not path.exists():
         return set()
     with path.open() as handle:
         return {
-            (r["method"], r["units"], r["gamma"], r["sharpness"]) for r in csv.DictReader(handle)
+            (r["method"], r["units"], r["gamma"], r["sharpness"], r["epochs"])
+            for r in csv.DictReader(handle)
         }
 
 
@@ -242,7 +244,7 @@ def run_certified(
     path.parent.mkdir(parents=True, exist_ok=True)
     validation, test = splits(dataset, seed)
     common = {"dataset": dataset, "seed": seed}
-    if ("constant", "", "", "") not in _done(path):
+    if ("constant", "", "", "", "") not in _done(path):
         _append(
             path,
             [
@@ -252,7 +254,7 @@ def run_certified(
         )
     settings = [(w, float(g), float(b)) for w in units for g in gammas for b in sharpness]
     for width, gamma, beta in settings:
-        if ("sqnn", str(width), str(gamma), str(beta)) in _done(path):
+        if ("sqnn", str(width), str(gamma), str(beta), str(epochs)) in _done(path):
             continue
         model = build_model(
             validation.x_train.shape[1],
