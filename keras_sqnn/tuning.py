@@ -3,9 +3,10 @@
 The paper tunes each model with Bayesian optimisation over 3 internal folds, maximising
 ``AUC + (1 - GPA) + (1 - AUDC)``, then evaluates the best setting on 3 external folds.
 
-* :class:`SQNNHyperModel` declares the paper's space (Table 2): gamma (log-uniform
-  0.001-1), batch size, number of hidden layers (1-5), hidden size (10-50), hybrid or fully
-  binary, position of the stochastic layer, MI estimator. Learning rate and epochs are fixed.
+* :func:`sqnn_space` declares the paper's space (Table 2): gamma (log-uniform 0.001-1),
+  batch size, number of hidden layers (1-5), hidden size (10-50), hybrid or fully binary,
+  position of the stochastic layer, MI estimator. :class:`SQNNHyperModel` searches it, with
+  the learning rate and the epochs fixed.
 * :class:`FairnessTuner` is a ``keras_tuner.BayesianOptimization`` whose ``run_trial`` trains
   on every inner fold and returns the mean score as the objective ``fairness_score``
   (direction ``max``), with the mean ``auc``, ``gpa`` and ``audc`` as further metrics. It
@@ -18,33 +19,21 @@ The paper tunes each model with Bayesian optimisation over 3 internal folds, max
   returns at once.
 * :func:`nested_search` runs the whole 3 x 3 protocol and returns one row per outer fold.
 
-Distributed search uses KerasTuner's own mode: start the same program once with
-``KERASTUNER_TUNER_ID=chief`` and once per worker with ``KERASTUNER_TUNER_ID=tuner0``,
-``tuner1``..., all with ``KERASTUNER_ORACLE_IP`` / ``KERASTUNER_ORACLE_PORT`` pointing at the
-chief; the chief runs the oracle and the workers run trials. A program that runs several
-searches one after the other gives each its own port, ``KERASTUNER_ORACLE_PORT +
-port_offset`` (:class:`FairnessTuner`'s argument; :func:`nested_search` serves outer fold
-k on offset k), so a worker that is late for one search is never handed the trials of the
-next. The offset depends on what the search is, never on how many searches a process has
-run, so a worker that starts late, or skips work, still meets each search on its own
-port. The chief and the workers run the same searches in the same order; a worker never
-deletes a stored search (``overwrite`` is the chief's). A finished search is skipped by
-the chief and the workers alike, each reading the stored trials, so none of them serves
-or waits for the others; with ``overwrite=True`` the workers join the search that the
-chief starts over instead. A worker asks for its first trial only once the chief serves
-the search, and skips it if it is stored finished first (the chief ends a search once
-the workers that reached it are done).
+Distributed search uses KerasTuner's own mode: start the same program as the chief
+(``KERASTUNER_TUNER_ID=chief``) and as workers (``tuner0``, ``tuner1``...), all with
+``KERASTUNER_ORACLE_IP`` / ``KERASTUNER_ORACLE_PORT`` pointing at the chief; each search of
+a program is served on ``KERASTUNER_ORACLE_PORT + port_offset``. How the chief and the
+workers meet on each search, and the KerasTuner workarounds that takes, are in
+:mod:`keras_sqnn.distributed_search`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +44,19 @@ import pandas as pd
 
 from keras_sqnn import metrics
 from keras_sqnn.classifiers import SQNNConfig, build_sqnn_classifier
+from keras_sqnn.distributed_search import (
+    forget_finished_retries,
+    is_worker,
+    oracle_port,
+    oracle_saved_at,
+    stored_search_finished,
+    wait_for_chief,
+)
 from keras_sqnn.validation import resolve_sensitive
 
 OBJECTIVE = "fairness_score"
 ESTIMATORS = ("bernoulli", "joint")
 _FINGERPRINT = "keras_sqnn_search.json"
-# Statuses of a trial that KerasTuner never runs again.
-_DONE = ("COMPLETED", "FAILED")
-# Seconds a worker waits for its chief to serve a search (KerasTuner's client waits as long).
-CHIEF_TIMEOUT = 3600.0
 
 
 def fairness_score(
@@ -103,75 +96,49 @@ def fairness_score(
     return {OBJECTIVE: auc + (1.0 - gpa) + (1.0 - audc), "auc": auc, "gpa": gpa, "audc": audc}
 
 
-@contextlib.contextmanager
-def _oracle_port(offset: int) -> Iterator[None]:
-    """Within the block, ``KERASTUNER_ORACLE_PORT`` (if set) is moved up by ``offset``.
+def sqnn_space(
+    hp: kt.HyperParameters, *, estimators: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The paper's Table 2 space of an SQNN classifier: ``SQNNConfig`` fields.
 
-    KerasTuner reads the port when a worker's tuner is made and when the chief's search
-    starts its server.
+    Args:
+        hp: the hyper-parameters, declared on first use (afterwards their values are read).
+        estimators: None fixes the MI estimator (the method's); a list of estimators makes
+            it a ``Choice`` named ``"estimator"`` (:class:`SQNNHyperModel`'s space).
+
+    Returns:
+        ``gamma``, (``estimator``), ``n_hidden``, ``hidden_size``, ``hybrid``,
+        ``stochastic_position`` (at most ``n_hidden - 1``) and ``batch_size``.
+
+    Example:
+        >>> import keras_tuner as kt
+        >>> sorted(sqnn_space(kt.HyperParameters()))  # doctest: +NORMALIZE_WHITESPACE
+        ['batch_size', 'gamma', 'hidden_size', 'hybrid', 'n_hidden',
+         'stochastic_position']
     """
-    base = os.environ.get("KERASTUNER_ORACLE_PORT")
-    if base is None or not offset:
-        yield
-        return
-    os.environ["KERASTUNER_ORACLE_PORT"] = str(int(base) + offset)
-    try:
-        yield
-    finally:
-        os.environ["KERASTUNER_ORACLE_PORT"] = base
+    n_hidden = hp.Int("n_hidden", 1, 5, default=3)
+    position = hp.Int("stochastic_position", 0, 4, default=4)
+    values: dict[str, Any] = {"gamma": hp.Float("gamma", 1e-3, 1.0, sampling="log", default=0.05)}
+    if estimators is not None:
+        values["estimator"] = hp.Choice("estimator", list(estimators))
+    return {
+        **values,
+        "n_hidden": n_hidden,
+        "hidden_size": hp.Int("hidden_size", 10, 50, default=30),
+        "hybrid": hp.Boolean("hybrid", default=True),
+        # Positions past the last hidden layer mean the last one.
+        "stochastic_position": min(position, n_hidden - 1),
+        "batch_size": declare_batch_size(hp),
+    }
 
 
-def _stored_search_finished(project_dir: str | Path, max_trials: int) -> bool:
-    """Whether ``project_dir`` stores at least ``max_trials`` trials, all completed or failed.
+def declare_batch_size(hp: kt.HyperParameters) -> int:
+    """Declare (on first use) and read ``batch_size``: an integer in 64..256, default 128.
 
-    Reads only the trials' ``trial_*/trial.json`` files, which the chief and the workers of
-    a distributed search share, so they agree without contacting each other. A file that
-    cannot be read or parsed (a trial being written) counts as not finished. A search that
-    KerasTuner ends early because its space is exhausted never counts as finished (the
-    spaces of :mod:`keras_sqnn.experiments.spaces` all have continuous parameters).
+    The batch size of the paper's Table 2, searched alike for the SQNNs and the baselines
+    (:mod:`keras_sqnn.experiments.spaces`).
     """
-    paths = list(Path(project_dir).glob("trial_*/trial.json"))
-    if len(paths) < max_trials:
-        return False
-    for path in paths:
-        try:
-            trial = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return False
-        if not isinstance(trial, dict) or trial.get("status") not in _DONE:
-            return False
-    return True
-
-
-def _serving(host: str, port: int) -> bool:
-    """Whether a server accepts connections at ``host``:``port``."""
-    try:
-        with socket.create_connection((host.strip("[]"), port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-def _modified(path: Path) -> int | None:
-    """``path``'s modification time in nanoseconds; None if it does not exist."""
-    try:
-        return path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-
-
-def is_distributed() -> bool:
-    """Whether this process takes part in KerasTuner's distributed mode (chief or worker)."""
-    return "KERASTUNER_ORACLE_IP" in os.environ
-
-
-def is_worker() -> bool:
-    """Whether this process is a worker of KerasTuner's distributed mode (not the chief).
-
-    As KerasTuner decides: a process whose ``KERASTUNER_TUNER_ID`` contains ``"chief"`` is
-    the chief.
-    """
-    return is_distributed() and "chief" not in os.environ.get("KERASTUNER_TUNER_ID", "")
+    return int(hp.Int("batch_size", 64, 256, default=128))
 
 
 class SQNNHyperModel(kt.HyperModel):
@@ -228,12 +195,8 @@ class SQNNHyperModel(kt.HyperModel):
     def config_from(self, hp: kt.HyperParameters) -> SQNNConfig:
         """Declare (on first use) and read the hyper-parameters as an :class:`SQNNConfig`.
 
-        The space is :func:`keras_sqnn.experiments.spaces.sqnn_space`, with the estimator a
-        choice among ``estimators``.
+        The space is :func:`sqnn_space`, with the estimator a choice among ``estimators``.
         """
-        # Imported here: keras_sqnn.experiments imports this module.
-        from keras_sqnn.experiments.spaces import sqnn_space
-
         values = sqnn_space(hp, estimators=self.estimators)
         return SQNNConfig(**values, learning_rate=self.learning_rate, epochs=self.epochs)
 
@@ -368,7 +331,7 @@ class FairnessTuner(kt.BayesianOptimization):
                     f"Requested: {fingerprint}. Use overwrite=True or another directory."
                 )
         self.port_offset = port_offset
-        with _oracle_port(port_offset):
+        with oracle_port(port_offset):
             super().__init__(
                 hypermodel=hypermodel,
                 objective=kt.Objective(OBJECTIVE, direction="max"),
@@ -385,7 +348,7 @@ class FairnessTuner(kt.BayesianOptimization):
         self.label = label or project_name
         self._search_started = time.perf_counter()
         # What a worker saw of the chief's oracle.json (the chief saves it as it serves).
-        self._oracle_seen = _modified(project / "oracle.json")
+        self._oracle_seen = oracle_saved_at(project)
 
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         # A finished search runs, serves and contacts nothing. In distributed mode this
@@ -395,63 +358,29 @@ class FairnessTuner(kt.BayesianOptimization):
         if not self._starts_over and self._finished():
             self._say_finished(fit_kwargs)
             return
-        with _oracle_port(self.port_offset):
-            if is_worker() and not self._chief_serves():
+        with oracle_port(self.port_offset):
+            if is_worker() and not wait_for_chief(
+                self.project_dir,
+                self.oracle.max_trials,
+                starts_over=self._starts_over,
+                oracle_seen=self._oracle_seen,
+            ):
                 self._say_finished(fit_kwargs)
                 return
             super().search(*fit_args, **fit_kwargs)
 
     def _finished(self) -> bool:
-        return _stored_search_finished(self.project_dir, self.oracle.max_trials)
+        return stored_search_finished(self.project_dir, self.oracle.max_trials)
 
     def _say_finished(self, fit_kwargs: dict[str, Any]) -> None:
         if fit_kwargs.get("verbose"):
             print(f"[{self.label}] already finished: its trials are stored", flush=True)
 
-    def _chief_serves(self) -> bool:
-        """Wait until the chief serves this search (True) or it is stored finished (False).
-
-        KerasTuner's worker would ask the chief at once and wait with gRPC's reconnect
-        backoff, seconds to minutes between attempts. A search the chief served and ended
-        between two attempts (its other workers ran every trial) then left the worker
-        waiting for an hour. With ``overwrite``, a finished search counts only once the
-        chief has saved its oracle.json anew since this tuner was made (the chief saves it
-        as it starts to serve, after deleting the search it starts over): the finished
-        search stored before may be the one the chief is about to delete.
-        """
-        host, port = os.environ["KERASTUNER_ORACLE_IP"], int(os.environ["KERASTUNER_ORACLE_PORT"])
-        oracle_file = Path(self.project_dir) / "oracle.json"
-        deadline = time.monotonic() + CHIEF_TIMEOUT
-        while time.monotonic() < deadline:
-            if _serving(host, port):
-                return True
-            # The oracle file first: while the chief deletes a search, the old finished
-            # trials may still be there, its oracle.json already gone.
-            saved = _modified(oracle_file)
-            anew = saved is not None and saved != self._oracle_seen
-            if (anew or not self._starts_over) and self._finished():
-                return False
-            time.sleep(1.0)
-        raise TimeoutError(
-            f"No chief served the search {self.project_dir} at {host}:{port} for "
-            f"{CHIEF_TIMEOUT:g} s. Start the chief (KERASTUNER_TUNER_ID=chief) with the "
-            "same program and the same KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT."
-        )
-
     def reload(self) -> None:
         super().reload()
-        # KerasTuner's Oracle.reload queues for a retry every trial that oracle.json lists
-        # as ongoing. In distributed mode the chief's Oracle.end_trial saves oracle.json
-        # before it removes the trial from `ongoing_trials`, and a worker never saves it,
-        # so a search is stored with its last trials still listed as ongoing although they
-        # completed: a resume would run them again. Keep only the trials not yet done (a
-        # trial stored as RUNNING, killed mid-trial, is still run again).
-        trials = self.oracle.trials
-        self.oracle._retry_queue = [
-            trial_id
-            for trial_id in self.oracle._retry_queue
-            if trial_id not in trials or trials[trial_id].status not in _DONE
-        ]
+        # Trials that a distributed chief stored as ongoing although they completed are
+        # not run again (see keras_sqnn.distributed_search).
+        forget_finished_retries(self.oracle)
 
     def on_search_begin(self) -> None:
         super().on_search_begin()

@@ -7,9 +7,10 @@ and returns the method's settings, from which
 and :func:`method_from` look a space up by method name.
 
 * ``binary_bernoulli``, ``binary_mi``, ``binary_bernoulli_conditional``: the paper's
-  Table 2 (:func:`sqnn_space`): gamma log-uniform in 1e-3..1, 1-5 hidden layers of 10-50
-  units, hybrid or fully binary, the position of the stochastic layer, batch size 64-256;
-  the MI estimator is the method's, the learning rate the budget's.
+  Table 2 (:func:`keras_sqnn.tuning.sqnn_space`, also importable from here): gamma
+  log-uniform in 1e-3..1, 1-5 hidden layers of 10-50 units, hybrid or fully binary, the
+  position of the stochastic layer, batch size 64-256; the MI estimator is the method's,
+  the learning rate the budget's.
 * ``vanilla``: 1-5 hidden layers of 10-50 units, learning rate, batch size.
 * ``adv_cls``: adversary weight gamma log-uniform in 1e-3..0.99, the encoder (1-5 layers
   of 10-50 units), the adversary's hidden layer (10-50 units), learning rate, batch size.
@@ -35,7 +36,7 @@ each with its own epsilon search, so that both tuned points appear in the result
 
 ``stochastic_position`` is the one conditional parameter: a position past the last hidden
 layer means the last one (it is clamped to ``n_hidden - 1``), as in
-:class:`keras_sqnn.tuning.SQNNHyperModel`, which reads the same :func:`sqnn_space`.
+:class:`keras_sqnn.tuning.SQNNHyperModel`, which reads the same ``sqnn_space``.
 
 Example:
     >>> import keras_tuner as kt
@@ -48,7 +49,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras_tuner as kt
@@ -56,6 +57,7 @@ import keras_tuner as kt
 from keras_sqnn.experiments.builders import SQNN_METHODS, build_method
 from keras_sqnn.experiments.methods import Method
 from keras_sqnn.experiments.tuned_schema import TUNED_METHODS
+from keras_sqnn.tuning import declare_batch_size, sqnn_space
 
 __all__ = [
     "SPACES",
@@ -73,36 +75,6 @@ __all__ = [
 Space = Callable[[kt.HyperParameters], dict[str, Any]]
 
 
-def sqnn_space(
-    hp: kt.HyperParameters, *, estimators: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """The paper's Table 2 space of an SQNN classifier: ``SQNNConfig`` fields.
-
-    Args:
-        hp: the hyper-parameters.
-        estimators: None fixes the MI estimator (the method's); a list of estimators makes
-            it a ``Choice`` named ``"estimator"`` (``SQNNHyperModel``'s space).
-
-    Returns:
-        ``gamma``, (``estimator``), ``n_hidden``, ``hidden_size``, ``hybrid``,
-        ``stochastic_position`` (at most ``n_hidden - 1``) and ``batch_size``.
-    """
-    n_hidden = hp.Int("n_hidden", 1, 5, default=3)
-    position = hp.Int("stochastic_position", 0, 4, default=4)
-    values: dict[str, Any] = {"gamma": hp.Float("gamma", 1e-3, 1.0, sampling="log", default=0.05)}
-    if estimators is not None:
-        values["estimator"] = hp.Choice("estimator", list(estimators))
-    return {
-        **values,
-        "n_hidden": n_hidden,
-        "hidden_size": hp.Int("hidden_size", 10, 50, default=30),
-        "hybrid": hp.Boolean("hybrid", default=True),
-        # Positions past the last hidden layer mean the last one.
-        "stochastic_position": min(position, n_hidden - 1),
-        "batch_size": _batch_size(hp),
-    }
-
-
 def _sizes(hp: kt.HyperParameters) -> dict[str, int]:
     return {
         "n_hidden": hp.Int("n_hidden", 1, 5, default=3),
@@ -113,12 +85,8 @@ def _sizes(hp: kt.HyperParameters) -> dict[str, int]:
 def _training(hp: kt.HyperParameters) -> dict[str, Any]:
     return {
         "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3),
-        "batch_size": _batch_size(hp),
+        "batch_size": declare_batch_size(hp),
     }
-
-
-def _batch_size(hp: kt.HyperParameters) -> int:
-    return int(hp.Int("batch_size", 64, 256, default=128))
 
 
 def vanilla_space(hp: kt.HyperParameters) -> dict[str, Any]:

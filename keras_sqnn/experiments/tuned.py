@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from keras_sqnn.datasets import Dataset, FoldArrays, OuterFold, nested_folds, train_test_arrays
+from keras_sqnn.distributed_search import is_distributed, is_worker
 from keras_sqnn.experiments import spaces
 from keras_sqnn.experiments.builders import ConstantMethod
 from keras_sqnn.experiments.harness import fit_and_score, load_dataset, score
@@ -77,7 +78,7 @@ from keras_sqnn.experiments.tuned_schema import (
     read_results,
     rule_of,
 )
-from keras_sqnn.tuning import OBJECTIVE, is_distributed, is_worker
+from keras_sqnn.tuning import OBJECTIVE
 
 __all__ = ["CSV_COLUMNS", "oracle_port_offset", "read_results", "tune_method"]
 

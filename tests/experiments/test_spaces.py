@@ -4,7 +4,7 @@ import pytest
 
 from keras_sqnn import tuning
 from keras_sqnn.baselines.adversarial import AdversarialClassifier
-from keras_sqnn.experiments import METHOD_NAMES, make_method
+from keras_sqnn.experiments import METHOD_NAMES, make_method, spaces
 from keras_sqnn.experiments.builders import build_method
 from keras_sqnn.experiments.spaces import SPACES, TUNED_METHODS, declare, method_from
 from keras_sqnn.layers import StochasticBinaryDense
@@ -79,6 +79,12 @@ def test_space_bounds_and_defaults_inside_them(method):
         assert low <= config["default"] <= high
     # The settings of the default trial build the method, with its name.
     assert method_from(method, hp, epochs=1).name == method
+
+
+def test_the_sqnn_space_is_the_librarys():
+    # One definition, in the library; the experiments' module re-exports it.
+    assert spaces.sqnn_space is tuning.sqnn_space
+    assert spaces.SPACES["binary_mi"] is tuning.sqnn_space
 
 
 def test_sqnn_hypermodel_reads_the_same_table_2_space():

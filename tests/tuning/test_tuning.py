@@ -13,7 +13,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from keras_sqnn import metrics, tuning
+from keras_sqnn import distributed_search, metrics, tuning
 from tests.tuning.chief_and_workers import free_port, run_chief_and_workers
 from tests.tuning.search_script import make_tuner, synthetic_folds
 
@@ -183,7 +183,7 @@ def _as_worker_of_a_chief_not_serving(monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
-    monkeypatch.setattr(tuning, "CHIEF_TIMEOUT", 30.0)
+    monkeypatch.setattr(distributed_search, "CHIEF_TIMEOUT", 30.0)
 
     def ask_the_chief(*args):
         raise ConnectionError("asked the chief")
@@ -261,18 +261,18 @@ def test_a_waiting_worker_skips_a_search_its_chief_ended_before_it_could_ask(tmp
 def test_the_chief_is_who_kerastuner_says_it_is(monkeypatch):
     from keras_tuner.src.distribute import utils
 
-    assert not tuning.is_worker()  # not distributed
+    assert not distributed_search.is_worker()  # not distributed
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "5000")
     for tuner_id, chief in (("chief", True), ("chief0", True), ("tuner0", False)):
         monkeypatch.setenv("KERASTUNER_TUNER_ID", tuner_id)
-        assert tuning.is_worker() is not chief
+        assert distributed_search.is_worker() is not chief
         assert utils.is_chief_oracle() is chief
 
 
 def test_a_worker_whose_chief_never_serves_says_so(tmp_path, monkeypatch):
     port = _as_worker_of_a_chief_not_serving(monkeypatch)
-    monkeypatch.setattr(tuning, "CHIEF_TIMEOUT", 0.5)
+    monkeypatch.setattr(distributed_search, "CHIEF_TIMEOUT", 0.5)
     with pytest.raises(TimeoutError, match=f"No chief served .* at 127.0.0.1:{port} for 0.5 s"):
         make_tuner(tmp_path, 2).search(synthetic_folds())
 
@@ -307,7 +307,7 @@ def test_a_stored_search_is_finished_when_all_its_trials_are_done(tmp_path):
         folder.mkdir(exist_ok=True)
         (folder / "trial.json").write_text(text)
 
-    finished = tuning._stored_search_finished
+    finished = distributed_search.stored_search_finished
     assert not finished(tmp_path, 1)  # nothing stored
     store(0, json.dumps({"trial_id": "0", "status": "COMPLETED"}))
     assert finished(tmp_path, 1) and not finished(tmp_path, 2)  # fewer than max_trials
