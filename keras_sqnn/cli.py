@@ -518,6 +518,12 @@ def _add_certify_parser(commands: Any) -> None:
         "--sharpness", type=float, nargs="+", default=None, help="code-entropy penalties"
     )
     certify.add_argument("--epochs", type=int, default=15)
+    certify.add_argument(
+        "--cells",
+        action="store_true",
+        help="decide with the most accurate table of the code's cells, fitted on the "
+        "training rows, instead of the trained head (method sqnn_cells)",
+    )
     certify.add_argument("--seed", type=int, default=0)
     certify.add_argument(
         "--out", default="docs/results", help="folder of certified_<dataset>.csv (resumable)"
@@ -535,6 +541,7 @@ def certify_command(args: argparse.Namespace) -> Any:
         gammas=args.gammas or certified.GAMMAS,
         sharpness=args.sharpness or certified.SHARPNESS,
         epochs=args.epochs,
+        cells=args.cells,
         seed=args.seed,
         out=args.out,
         verbose=args.verbose,

@@ -78,3 +78,18 @@ def test_one_setting_on_compas_writes_rows_and_a_report(tmp_path):
     assert "| 0.10 |" in text and "| 0.20 |" in text
     certified.plot(path, tmp_path / "figure.png", "compas")
     assert (tmp_path / "figure.png").stat().st_size > 1000
+
+
+def test_cell_decoder_is_the_most_accurate_table_of_the_code():
+    theta = np.array([[0.9, 0.2], [0.8, 0.3], [0.1, 0.7], [0.6, 0.6]])
+    y = np.array([1, 1, 0, 0])
+    table = certified.cell_decoder(theta, y, "sample")
+    for cell in range(4):
+        bits = [(cell >> j) & 1 for j in range(2)]
+        probability = np.prod(np.where(bits, theta, 1 - theta), axis=1)  # P(t = cell | x)
+        # Predict 1 where the rows with y = 1 put more mass on the cell than those with y = 0.
+        assert table[cell] == (probability[y == 1].sum() > probability[y == 0].sum())
+    thresholded = certified.cell_decoder(theta, y, "threshold")
+    # Threshold cells: rows 0, 1 -> (1, 0) = cell 1 (both y = 1); row 2 -> (0, 1) = cell 2;
+    # row 3 -> (1, 1) = cell 3; cell 0 is never seen (decides 0).
+    assert thresholded.tolist() == [False, True, False, False]
