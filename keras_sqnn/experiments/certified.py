@@ -450,7 +450,7 @@ def plot(path: str | Path, figure: str | Path, dataset: str) -> None:
             c=rows["units"],
             marker=marker,
             cmap="viridis",
-            label=f"SQNN, {mode}d code",
+            label=f"SQNN, {'sampled' if mode == 'sample' else 'thresholded'} code",
         )
     fig.colorbar(points, ax=ax, label="code units")
     constant = table[table["method"] == "constant"].iloc[0]
