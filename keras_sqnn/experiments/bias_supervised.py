@@ -74,6 +74,9 @@ class GroupDROModel(keras.Model):
         )
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        # Every weight exists now (the network's and q): built, as
+        # keras.callbacks.BackupAndRestore requires before fit.
+        self.built = True
 
     @property
     def metrics(self) -> list[Any]:

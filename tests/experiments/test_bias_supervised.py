@@ -30,7 +30,7 @@ def tiny_network():
     return keras.Model({"features": features, "sensitive": colour}, out)
 
 
-def test_group_dro_step_updates_q_as_algorithm_1():
+def test_group_dro_step_updates_q_as_algorithm_1(tmp_path):
     model = GroupDROModel(tiny_network(), num_groups=100, step_size=0.5)
     model.compile(keras.optimizers.SGD(0.0))  # weights stay: the losses are all log(10)
     x = {
@@ -38,7 +38,9 @@ def test_group_dro_step_updates_q_as_algorithm_1():
         "sensitive": np.array([0, 0, 3, 5], "int32"),
     }
     digits = np.array([0, 0, 1, 2], "int32")
-    model.fit(x, digits, batch_size=4, epochs=1, verbose=0)
+    # BackupAndRestore (as the experiment uses) needs a built model before fit.
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    model.fit(x, digits, batch_size=4, epochs=1, verbose=0, callbacks=[backup])
     q = np.full(100, 0.01)
     for group in (0, 13, 25):  # digit * 10 + colour of the groups present
         q[group] *= np.exp(0.5 * np.log(10))
