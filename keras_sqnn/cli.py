@@ -24,16 +24,20 @@ def _at_least_one(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from keras_sqnn.experiments.method_search import TUNING_BUDGETS
-    from keras_sqnn.experiments.spaces import SPACES, TUNED_METHODS
-    from keras_sqnn.experiments.tuned_schema import SELECTION_RULES
-
-    cpu, paper = TUNING_BUDGETS["cpu"], TUNING_BUDGETS["paper"]
     parser = argparse.ArgumentParser(
         prog="keras-sqnn",
         description="Fair representations with stochastically quantized neural networks.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_train_parser(commands)
+    _add_tune_parser(commands)
+    _add_figure_parsers(commands)
+    _add_certify_parser(commands)
+    _add_biased_mnist_parser(commands)
+    return parser
+
+
+def _add_train_parser(commands: Any) -> None:
     train = commands.add_parser(
         "train",
         help="train an SQNN with the paper's hyper-parameters, evaluate fairness, export it",
@@ -54,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--probe-trees", type=int, default=200, help="trees of the ADRG probe")
     train.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
 
+
+def _add_tune_parser(commands: Any) -> None:
+    from keras_sqnn.experiments.method_search import TUNING_BUDGETS
+    from keras_sqnn.experiments.spaces import SPACES, TUNED_METHODS
+    from keras_sqnn.experiments.tuned_schema import SELECTION_RULES
+
+    cpu, paper = TUNING_BUDGETS["cpu"], TUNING_BUDGETS["paper"]
     tune = commands.add_parser(
         "tune",
         help="tune every method with the same nested Bayesian search (3 outer x 3 inner "
@@ -141,6 +152,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     tune.add_argument("--verbose", type=int, default=1, choices=(0, 1))
 
+
+def _add_figure_parsers(commands: Any) -> None:
+    """``compare``, ``sweep`` and ``representation``: the untuned figures' commands."""
+    from keras_sqnn.experiments.tuned_schema import SELECTION_RULES
+
     experiments = {
         "compare": (
             "Figure 2: every method on the same folds; CSVs and a trade-off PNG",
@@ -189,7 +205,8 @@ def _parser() -> argparse.ArgumentParser:
         "when a CSV holds several",
     )
 
-    _add_certify_parser(commands)
+
+def _add_biased_mnist_parser(commands: Any) -> None:
     mnist = commands.add_parser(
         "biased-mnist",
         help="Table 1: colour-unbiased test accuracy of Vanilla, BinaryBernoulli, BinaryMI",
@@ -221,7 +238,6 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default="docs/results", help="folder of biased_mnist.csv (appended, resumable)"
     )
     mnist.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2), help="fit's bar")
-    return parser
 
 
 COMPARE_METHODS = ("binary_bernoulli", "binary_mi", "adv_cls", "vfae", "vanilla", "fairlearn_eg")
