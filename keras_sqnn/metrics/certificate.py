@@ -246,9 +246,12 @@ def _conditions(groups: np.ndarray, y: ArrayLike | None, n: int) -> list[tuple[s
     """``("all", all rows)`` and, with ``y``, ``("y=<class>", that class's rows)``."""
     conditions = [("all", np.ones(n, dtype=bool))]
     if y is not None:
-        labels = np.asarray(y).reshape(-1)
-        check_same_length(y=labels, sensitive_features=groups)
-        conditions += [(f"y={_label(value)!r}", labels == value) for value in np.unique(labels)]
+        # One column of labels, none missing (NaN would silently form no class).
+        codes, classes = encode_groups(np.asarray(y).reshape(-1), "y", min_groups=1)
+        check_same_length(y=codes, sensitive_features=groups)
+        conditions += [
+            (f"y={_label(value)!r}", codes == index) for index, value in enumerate(classes)
+        ]
     return conditions
 
 

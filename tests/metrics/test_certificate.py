@@ -138,6 +138,10 @@ def test_bad_data_gets_a_clear_error():
         certify_probabilities(np.full((3, 2), 0.5), sensitive_features=[1, 1, 1])
     with pytest.raises(ValueError, match="same length"):
         certify_probabilities(np.full((3, 2), 0.5), sensitive_features=[0, 1])
+    with pytest.raises(ValueError, match="`y` to have no missing values"):
+        certify_probabilities(
+            np.full((3, 2), 0.5), sensitive_features=[0, 1, 0], y=[1.0, np.nan, 0.0]
+        )
 
 
 class Population:
