@@ -549,7 +549,7 @@ def _add_certify_parser(commands: Any) -> None:
 
 def certify_command(args: argparse.Namespace) -> Any:
     """Run :func:`keras_sqnn.experiments.certified.run_certified` and print the selection."""
-    from keras_sqnn.experiments import certified
+    from keras_sqnn.experiments import certified, certified_report
 
     path = certified.run_certified(
         args.dataset,
@@ -562,7 +562,7 @@ def certify_command(args: argparse.Namespace) -> Any:
         out=args.out,
         verbose=args.verbose,
     )
-    print(certified.report(path, args.dataset))
+    print(certified_report.report(path, args.dataset))
     print(f"[keras-sqnn] wrote {path}")
     return path
 

@@ -232,7 +232,7 @@ def main() -> None:
 
 def certified_section(results: Path, figures: Path) -> list[str]:
     """Accurate and certified, per dataset: the report and figure of its certified CSV."""
-    from keras_sqnn.experiments import certified
+    from keras_sqnn.experiments import certified_report
 
     lines = [
         "## Certified invariance: `keras-sqnn certify --dataset D`",
@@ -249,8 +249,8 @@ def certified_section(results: Path, figures: Path) -> list[str]:
         if not path.exists():
             lines += ["Not run yet.", ""]
             continue
-        lines += [certified.report(path, dataset), ""]
-        certified.plot(path, figures / f"certified_{dataset}.png", dataset)
+        lines += [certified_report.report(path, dataset), ""]
+        certified_report.plot(path, figures / f"certified_{dataset}.png", dataset)
         lines += [
             f"![{dataset}: accuracy against the certified bound](figures/certified_{dataset}.png)",
             "",

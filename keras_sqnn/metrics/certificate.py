@@ -54,6 +54,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from keras_sqnn.metrics.code_distributions import (
+    exact_code_distributions,
+    histogram_distributions,
+    total_variation,
+    tv_radius,
+)
 from keras_sqnn.validation import check_positive_int, check_same_length, encode_groups
 
 if TYPE_CHECKING:
@@ -65,11 +71,6 @@ METHODS = ("auto", "exact", "monte_carlo")
 DEFAULT_MAX_EXACT_UNITS = 16
 """Widest code whose 2**units values are enumerated (65,536 codes)."""
 _EXACT_LIMIT = 24
-# float32 theta saturates at 0 and 1; the clip changes each row's code distribution by at
-# most 2 * units * 1e-12 in L1 norm.
-_THETA_CLIP = 1e-12
-# Rows x codes per block of the exact enumeration (128 MiB of float64).
-_BLOCK_ELEMENTS = 2**24
 
 PAIR_COLUMNS = ("condition", "group_a", "group_b", "n_a", "n_b", "plugin_tv", "radius", "bound")
 
@@ -123,72 +124,6 @@ class Certificate:
         import pandas as pd
 
         return pd.DataFrame(self.pairs, columns=list(PAIR_COLUMNS))
-
-
-def tv_radius(n_a: int, n_b: int, delta: float) -> float:
-    """McDiarmid's term: ``sqrt(ln(1 / delta) * (1 / n_a + 1 / n_b) / 2)``.
-
-    Example:
-        >>> round(tv_radius(5400, 10900, 0.05), 4)
-        0.0204
-    """
-    if n_a < 1 or n_b < 1:
-        return math.inf
-    return math.sqrt(math.log(1.0 / delta) * (1.0 / n_a + 1.0 / n_b) / 2.0)
-
-
-def all_codes(units: int) -> np.ndarray:
-    """The ``2**units`` binary codes as rows; row ``c`` holds the bits of ``c``, lowest first."""
-    return ((np.arange(2**units)[:, None] >> np.arange(units)) & 1).astype(np.float64)
-
-
-def exact_code_distributions(theta: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``weights @ P``, where ``P[i, c]`` is row i's probability of code c (:func:`all_codes`).
-
-    Args:
-        theta: ``(n, units)`` Bernoulli parameters.
-        weights: ``(k, n)`` averaging weights (row r: ``1 / n_s`` on the rows of group s).
-
-    Returns:
-        ``(k, 2**units)`` code distributions, computed in blocks of codes: the codes'
-        log-probabilities are one matrix product per block.
-    """
-    theta = np.clip(theta.astype(np.float64), _THETA_CLIP, 1.0 - _THETA_CLIP)
-    n, units = theta.shape
-    log_off = np.log1p(-theta)
-    slopes = np.log(theta) - log_off  # log P(t | x) = t . slopes + sum(log_off)
-    offsets = log_off.sum(axis=1, keepdims=True)
-    codes = all_codes(units)
-    result = np.empty((weights.shape[0], codes.shape[0]))
-    block = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    for start in range(0, codes.shape[0], block):
-        log_p = slopes @ codes[start : start + block].T + offsets
-        result[:, start : start + block] = weights @ np.exp(log_p)
-    return result
-
-
-def histogram_distributions(codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Code distributions from observed codes: ``(k, cells)`` over the distinct codes seen.
-
-    Args:
-        codes: ``(n, draws, units)`` binary codes, ``draws`` per row.
-        weights: ``(k, n)`` averaging weights; each row's draws share its weight equally.
-    """
-    n, draws, units = codes.shape
-    packed = np.packbits(codes.reshape(n * draws, units).astype(np.uint8), axis=1)
-    _, cells = np.unique(packed, axis=0, return_inverse=True)
-    cells = cells.reshape(-1)
-    result = np.zeros((weights.shape[0], int(cells.max()) + 1))
-    for r in range(weights.shape[0]):
-        result[r] = np.bincount(
-            cells, weights=np.repeat(weights[r] / draws, draws), minlength=result.shape[1]
-        )
-    return result
-
-
-def total_variation(p: np.ndarray, q: np.ndarray) -> float:
-    """``1/2 * sum |p - q|``: the largest gap in probability of any event."""
-    return float(0.5 * np.abs(np.asarray(p, float) - np.asarray(q, float)).sum())
 
 
 def _check_theta(theta: ArrayLike) -> np.ndarray:

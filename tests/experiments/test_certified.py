@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keras_sqnn.experiments import certified
-from keras_sqnn.experiments.certified import SharpStochasticBinaryDense, select_certified
+from keras_sqnn.experiments import certified, certified_report
+from keras_sqnn.experiments.certified import SharpStochasticBinaryDense
+from keras_sqnn.experiments.certified_report import select_certified
 
 
 def _table():
@@ -74,9 +75,9 @@ def test_one_setting_on_compas_writes_rows_and_a_report(tmp_path):
         "compas", units=[2], gammas=[0.1], sharpness=[0.0], epochs=1, out=tmp_path
     )
     assert len(pd.read_csv(path)) == len(table)
-    text = certified.report(path, "compas")
+    text = certified_report.report(path, "compas")
     assert "| 0.10 |" in text and "| 0.20 |" in text
-    certified.plot(path, tmp_path / "figure.png", "compas")
+    certified_report.plot(path, tmp_path / "figure.png", "compas")
     assert (tmp_path / "figure.png").stat().st_size > 1000
 
 
