@@ -31,8 +31,8 @@ from keras_sqnn.experiments.biased_mnist import (
     read_rows,
     tf_dataset,
     train_and_test,
-    validation_split,
 )
+from keras_sqnn.experiments.biased_mnist_data import validation_split
 
 _BASE = MnistProtocol(name="base", validation_images=10_000)
 PROTOCOLS = {

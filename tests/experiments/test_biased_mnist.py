@@ -6,16 +6,19 @@ import keras
 import numpy as np
 import pytest
 
+from keras_sqnn.datasets import Dataset
 from keras_sqnn.datasets.biased_mnist import COLOURS, load_mnist
-from keras_sqnn.experiments import biased_mnist
+from keras_sqnn.experiments import biased_mnist, biased_mnist_data
 from keras_sqnn.experiments.biased_mnist import (
     CSV_COLUMNS,
     METHODS,
     MnistProtocol,
     build_mnist_classifier,
     learning_rate_callback,
-    predict_digits,
     run_biased_mnist,
+)
+from keras_sqnn.experiments.biased_mnist_data import (
+    predict_digits,
     validation_rows,
     validation_split,
 )
@@ -177,7 +180,7 @@ def test_validation_split_uses_only_training_images_coloured_at_rho_0_1(monkeypa
         # Only the training part exists: reading the test images raises KeyError.
         return {"train": (images, labels)}, None
 
-    monkeypatch.setattr(biased_mnist, "load_mnist", fake_load_mnist)
+    monkeypatch.setattr(biased_mnist_data, "load_mnist", fake_load_mnist)
     train, validation = validation_split(0.99, seed=0, n_validation=500)
     assert (len(train), len(validation)) == (1500, 500)
     kept, held_out = validation_rows(len(labels), 500, seed=0)
@@ -318,7 +321,7 @@ def test_one_epoch_on_2000_images_for_each_method(tmp_path):
 
 def _tiny_dataset(n, seed):
     rng = np.random.default_rng(seed)
-    return biased_mnist.Dataset(
+    return Dataset(
         name="biased_mnist",
         X=rng.integers(0, 256, (n, 28, 28, 3)).astype(np.uint8),
         y=(np.arange(n) % 10).astype(np.int32),
