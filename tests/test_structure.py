@@ -24,8 +24,9 @@ Rules:
     through the packages between them.
 (b) The library never imports the lab. The lab is ``keras_sqnn.experiments``,
     ``keras_sqnn.baselines`` (both with their submodules), ``keras_sqnn.cli``,
-    ``keras_sqnn.cli_parser`` and ``keras_sqnn.plots``; the library is every other module of ``keras_sqnn``. The edges
-    from the library to the lab must be exactly :data:`KNOWN_UPWARD_IMPORTS`.
+    ``keras_sqnn.cli_parser`` and ``keras_sqnn.plots``; the library is every other module
+    of ``keras_sqnn``. The edges from the library to the lab must be exactly
+    :data:`KNOWN_UPWARD_IMPORTS`.
 
 Both known sets are asserted exactly: a new cycle or upward import fails, and so does one
 that is gone (remove it from the set).
