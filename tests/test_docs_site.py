@@ -1,12 +1,11 @@
 """The documentation site: every nav entry of mkdocs.yml is a page, and the site builds."""
 
 import importlib.util
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.snippets import python_blocks, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "mkdocs.yml"
@@ -66,13 +65,8 @@ def test_every_api_page_documents_a_module_of_the_package():
 def test_site_builds_in_strict_mode(tmp_path):
     if importlib.util.find_spec("mkdocs") is None:
         pytest.skip('mkdocs is not installed (pip install -e ".[dev]" installs it)')
-    completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    completed = run_python(
+        "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site"), cwd=ROOT
     )
     assert completed.returncode == 0, completed.stderr[-5000:]
     assert (tmp_path / "site" / "index.html").is_file()
@@ -85,7 +79,7 @@ GUIDE_PAGES = [ROOT / "docs" / "index.md", *sorted((ROOT / "docs" / "guide").glo
 GUIDE_SCRIPTS = {
     page.name: "\n".join(snippets)
     for page in GUIDE_PAGES
-    if (snippets := re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL))
+    if (snippets := python_blocks(page.read_text()))
     and not any("saved_models/" in snippet for snippet in snippets)
 }
 
@@ -96,12 +90,5 @@ def test_the_guide_pages_have_snippets():
 
 @pytest.mark.parametrize("page", sorted(GUIDE_SCRIPTS))
 def test_guide_page_snippets_run_in_order(page, tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-c", GUIDE_SCRIPTS[page]],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = run_python("-c", GUIDE_SCRIPTS[page], cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]

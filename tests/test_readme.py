@@ -1,14 +1,14 @@
 """Every Python snippet of README.md runs as it is written."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.snippets import python_blocks, run_python
+
 README = Path(__file__).resolve().parents[1] / "README.md"
-SNIPPETS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+SNIPPETS = python_blocks(README.read_text())
 
 
 def test_the_readme_has_its_snippets():
@@ -29,12 +29,5 @@ def test_the_readme_stays_short_and_links_to_existing_pages():
 
 @pytest.mark.parametrize("index", range(len(SNIPPETS)))
 def test_readme_snippet_runs(index, tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-c", SNIPPETS[index]],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = run_python("-c", SNIPPETS[index], cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr[-3000:]
