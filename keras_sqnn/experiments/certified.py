@@ -184,26 +184,30 @@ def _decision_rows(
     model: Any, validation: Any, test: Any, seed: int, cells: bool = False
 ) -> list[dict[str, Any]]:
     from keras_sqnn.export import with_inference
-    from keras_sqnn.metrics import certify, layer_probabilities
+    from keras_sqnn.metrics import certify_probabilities, layer_probabilities
 
+    splits = {"val": validation, "test": test}
+    # The code's theta per split, computed once: both modes and the certificates read it.
+    thetas = {split: layer_probabilities(model, a.x_test, "code") for split, a in splits.items()}
+    if cells:
+        train_theta = layer_probabilities(model, validation.x_train, "code")
     rng = np.random.default_rng(seed)
     rows = []
     for mode in ("sample", "threshold"):
-        served = with_inference(model, mode)
         if cells:
-            train_theta = layer_probabilities(model, validation.x_train, "code")
             table = cell_decoder(train_theta, validation.y_train, mode)
+        else:
+            served = with_inference(model, mode)
         row: dict[str, Any] = {"inference": mode}
-        for split, arrays in (("val", validation), ("test", test)):
-            x, y, s = arrays.x_test, arrays.y_test, arrays.s_test
+        for split, arrays in splits.items():
+            x, y, s, theta = arrays.x_test, arrays.y_test, arrays.s_test, thetas[split]
             if cells:
-                theta = layer_probabilities(model, x, "code")
                 codes = rng.random(theta.shape) < theta if mode == "sample" else theta >= 0.5
                 decisions = table[_cells(codes)]
             else:
                 decisions = served.predict(x, batch_size=4096, verbose=0).reshape(-1) >= 0.5
-            certificate = certify(
-                model, x, sensitive_features=s, inference=mode, confidence=CONFIDENCE, seed=seed
+            certificate = certify_probabilities(
+                theta, sensitive_features=s, inference=mode, confidence=CONFIDENCE, seed=seed
             )
             row[f"{split}_accuracy"] = float(np.mean(decisions == y))
             row[f"{split}_dp_gap"] = dp_gap(decisions, s)
