@@ -22,7 +22,7 @@ import pandas as pd
 from keras_sqnn import metrics
 from keras_sqnn.classifiers import build_sqnn_classifier
 from keras_sqnn.datasets import fetch_adult, fetch_compas, nested_folds, train_test_arrays
-from keras_sqnn.experiments.paper import PAPER_HYPERPARAMETERS
+from keras_sqnn.lab.experiments.paper import PAPER_HYPERPARAMETERS
 
 
 def train(arrays, config, num_groups, seed):

@@ -14,14 +14,13 @@ if _keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on th
         f"KERAS_BACKEND={_keras.backend.backend()!r}"
     )
 
-from keras_sqnn import baselines, estimators, information, layers, losses, models  # noqa: E402
+from keras_sqnn import estimators, information, layers, losses, models  # noqa: E402
 from keras_sqnn.export import export_serving  # noqa: E402
 from keras_sqnn.groups import encode_groups  # noqa: E402
 from keras_sqnn.version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",
-    "baselines",
     "encode_groups",
     "estimators",
     "export_serving",
@@ -30,3 +29,13 @@ __all__ = [
     "losses",
     "models",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `keras_sqnn.baselines` without importing it, as before the lab moved (deprecated: the
+    # alias warns). Importing keras_sqnn no longer loads the baselines.
+    if name == "baselines":
+        import keras_sqnn.baselines
+
+        return keras_sqnn.baselines
+    raise AttributeError(f"module 'keras_sqnn' has no attribute {name!r}")

@@ -2,6 +2,6 @@
 
 import sys
 
-from keras_sqnn.cli import main
+from keras_sqnn.lab.cli import main
 
 sys.exit(main())

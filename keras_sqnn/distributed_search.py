@@ -127,7 +127,7 @@ def stored_search_finished(project_dir: str | Path, max_trials: int) -> bool:
     a distributed search share, so they agree without contacting each other. A file that
     cannot be read or parsed (a trial being written) counts as not finished. A search that
     KerasTuner ends early because its space is exhausted never counts as finished (the
-    spaces of :mod:`keras_sqnn.experiments.spaces` all have continuous parameters).
+    spaces of :mod:`keras_sqnn.lab.experiments.spaces` all have continuous parameters).
     """
     paths = list(Path(project_dir).glob("trial_*/trial.json"))
     if len(paths) < max_trials:

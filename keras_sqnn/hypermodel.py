@@ -104,7 +104,7 @@ def declare_batch_size(hp: kt.HyperParameters) -> int:
     """Declare (on first use) and read ``batch_size``: an integer in 64..256, default 128.
 
     The batch size of the paper's Table 2, searched alike for the SQNNs and the baselines
-    (:mod:`keras_sqnn.experiments.spaces`).
+    (:mod:`keras_sqnn.lab.experiments.spaces`).
     """
     return int(hp.Int("batch_size", 64, 256, default=128))
 

@@ -9,11 +9,11 @@ The paper tunes each model with Bayesian optimisation over 3 internal folds, max
 * :class:`FairnessTuner` is a ``keras_tuner.BayesianOptimization`` whose ``run_trial`` trains
   on every inner fold and returns the mean score as the objective ``fairness_score``
   (direction ``max``), with the mean ``auc``, ``gpa`` and ``audc`` as further metrics. It
-  tunes an :class:`SQNNHyperModel`, or any method of ``keras_sqnn.experiments`` through
-  ``keras_sqnn.experiments.method_search.MethodHyperModel``. An existing search directory is never
-  reloaded silently: pass ``resume=True`` to continue it (finished trials are kept, an
-  interrupted trial is run again) or ``overwrite=True`` to start over; resuming a
-  directory made for other data or another space is refused. A finished search (its
+  tunes an :class:`SQNNHyperModel`, or any method of the lab
+  (``keras_sqnn.lab.experiments.method_search.MethodHyperModel``). An existing search
+  directory is never reloaded silently: pass ``resume=True`` to continue it (finished trials
+  are kept, an interrupted trial is run again) or ``overwrite=True`` to start over; resuming
+  a directory made for other data or another space is refused. A finished search (its
   ``max_trials`` trials all stored as completed or failed) is not run again: ``search``
   returns at once.
 * :func:`nested_search` runs the whole 3 x 3 protocol and returns one row per outer fold.
@@ -33,7 +33,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import keras_tuner as kt
@@ -55,6 +55,9 @@ from keras_sqnn.hypermodel import SQNNHyperModel as SQNNHyperModel
 from keras_sqnn.hypermodel import declare_batch_size as declare_batch_size
 from keras_sqnn.hypermodel import fairness_score as fairness_score
 from keras_sqnn.hypermodel import sqnn_space as sqnn_space
+
+if TYPE_CHECKING:
+    from keras_sqnn.datasets import FoldArrays
 
 _FINGERPRINT = "keras_sqnn_search.json"
 
@@ -79,7 +82,7 @@ class FairnessTuner(kt.BayesianOptimization):
             with ``fit_and_score(hp, fold) -> (keras.Model or None, scores)``, where
             scores hold :func:`fairness_score`'s keys, ``protocol() -> dict`` (its fixed
             settings, fingerprinted) and optionally ``saves_models = False`` (it returns
-            no models), such as ``keras_sqnn.experiments.method_search.MethodHyperModel``.
+            no models), such as ``keras_sqnn.lab.experiments.method_search.MethodHyperModel``.
         directory: folder of the search; the project is ``directory / project_name``.
         max_trials: number of trials (paper: 200).
         resume: continue the search stored in the project folder. If its ``max_trials``
@@ -261,6 +264,23 @@ def indices_digest(*arrays: Any) -> str:
     return digest.hexdigest()[:16]
 
 
+def _refit_best(
+    hypermodel: SQNNHyperModel, best: kt.HyperParameters, arrays: FoldArrays, *, seed: int
+) -> tuple[keras.Model, float]:
+    """Build the best setting and fit it on the outer training fold; the model and seconds."""
+    started = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    model = hypermodel.build(best, input_dim=arrays.x_train.shape[1])
+    hypermodel.fit(
+        best,
+        model,
+        {"features": arrays.x_train, "sensitive": arrays.s_train},
+        arrays.y_train.astype("float32"),
+        verbose=0,
+    )
+    return model, time.perf_counter() - started
+
+
 def nested_search(
     dataset: Any,
     *,
@@ -333,17 +353,7 @@ def nested_search(
         best_trial = tuner.oracle.get_best_trials(1)[0]
         best = best_trial.hyperparameters
         arrays = train_test_arrays(dataset, outer.train, outer.test)
-        started = time.perf_counter()
-        keras.utils.set_random_seed(seed)
-        model = hypermodel.build(best, input_dim=arrays.x_train.shape[1])
-        hypermodel.fit(
-            best,
-            model,
-            {"features": arrays.x_train, "sensitive": arrays.s_train},
-            arrays.y_train.astype("float32"),
-            verbose=0,
-        )
-        seconds = time.perf_counter() - started
+        model, seconds = _refit_best(hypermodel, best, arrays, seed=seed)
         scores = model.predict(arrays.x_test, batch_size=4096, verbose=0).reshape(-1)
         test = fairness_score(arrays.y_test, scores, sensitive_features=arrays.s_test)
         probe = metrics.representation_probe(

@@ -321,10 +321,7 @@ def intersection_codes(
     for codes, size in zip(column_codes, column_sizes, strict=True):
         combined = combined * size + codes  # first column most significant: sorted tuples
     observed, codes = np.unique(combined, return_inverse=True)
-    digits = np.empty((observed.size, len(column_codes)), dtype=np.int64)
-    rest = observed
-    for i in reversed(range(len(column_codes))):
-        rest, digits[:, i] = np.divmod(rest, column_sizes[i])
+    digits = np.stack(np.unravel_index(observed, column_sizes), axis=1).astype(np.int64)
     return codes.reshape(-1).astype(np.int64), digits
 
 

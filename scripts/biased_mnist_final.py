@@ -5,8 +5,9 @@ docs/results/biased_mnist_selection`) are ranked by their last epoch's accuracy 
 held-out training images recoloured at ρ = 0.1 (`val_unbiased_accuracy` in
 biased_mnist_curves.csv). For an SQNN every γ > 0 competes (γ = 0 is the binary layer's
 control without a regularizer); for the bias-label baselines every setting of their own
-parameter (the weight cap, the Group DRO step) does. Vanilla has nothing to choose. The chosen (layer, γ) then runs at every (ρ, seed) into docs/results, a
-model at a time; a rerun skips finished models. The test images are never read to choose.
+parameter (the weight cap, the Group DRO step) does. Vanilla has nothing to choose. The
+chosen (layer, γ) then runs at every (ρ, seed) into docs/results, a model at a time; a
+rerun skips finished models. The test images are never read to choose.
 The selection run itself (ρ = 0.99, seed 0) is the same command with the same seed, so its
 row and curve are copied into docs/results instead of being trained again.
 
@@ -14,16 +15,16 @@ row and curve are copied into docs/results instead of being trained again.
 """
 
 import argparse
-import csv
 from pathlib import Path
 
-from keras_sqnn.experiments.biased_mnist import (
+from keras_sqnn.lab.experiments.biased_mnist import (
     CSV_COLUMNS,
     append_row,
     read_rows,
     run_biased_mnist,
 )
-from keras_sqnn.experiments.biased_mnist_network import SQNN_METHODS
+from keras_sqnn.lab.experiments.biased_mnist_network import SQNN_METHODS
+from keras_sqnn.lab.experiments.biased_mnist_report import chosen_setting
 
 SELECTION = Path("docs/results/biased_mnist_selection/biased_mnist_curves.csv")
 RESULTS = Path("docs/results")
@@ -43,25 +44,6 @@ def copy_selection_run(method: str, layer: str, gamma: float) -> None:
                 append_row(RESULTS / name, row, columns or list(row))
 
 
-def chosen(method: str) -> tuple[str, float, float]:
-    """(layer, γ, validation accuracy) of the method's best finished selection run."""
-    with open(SELECTION, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["method"] == method and r["budget"] == "cpu"]
-    last: dict[tuple[str, float], tuple[int, float]] = {}
-    for row in rows:
-        key = (row["layer"], float(row["gamma"]))
-        epoch = int(row["epoch"])
-        if key not in last or epoch >= last[key][0]:
-            last[key] = (epoch, float(row["val_unbiased_accuracy"]))
-    finished = {
-        k: v[1] for k, v in last.items() if v[0] == 20 and (k[1] > 0 or method not in SQNN_METHODS)
-    }
-    if not finished:
-        raise SystemExit(f"No finished selection run of {method} in {SELECTION}")
-    (layer, gamma), accuracy = max(finished.items(), key=lambda item: item[1])
-    return layer, gamma, accuracy
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("methods", nargs="+")
@@ -72,7 +54,10 @@ def main() -> None:
         if method == "vanilla":
             run_biased_mnist(args.rho, methods=[method], seeds=args.seeds, out="docs/results")
             continue
-        layer, gamma, accuracy = chosen(method)
+        chosen = chosen_setting(SELECTION.parent, method)
+        if chosen is None:
+            raise SystemExit(f"No finished selection run of {method} in {SELECTION.parent}")
+        layer, gamma, accuracy = chosen
         print(f"[final] {method}: layer={layer} gamma={gamma} (validation {accuracy:.4f})")
         copy_selection_run(method, layer, gamma)
         run_biased_mnist(

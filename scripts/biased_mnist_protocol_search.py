@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_sqnn.experiments.biased_mnist import (
+from keras_sqnn.lab.experiments.biased_mnist import (
     CURVE_COLUMNS,
     MnistProtocol,
     append_row,
@@ -32,7 +32,7 @@ from keras_sqnn.experiments.biased_mnist import (
     tf_dataset,
     train_and_test,
 )
-from keras_sqnn.experiments.biased_mnist_data import validation_split
+from keras_sqnn.lab.experiments.biased_mnist_data import validation_split
 
 _BASE = MnistProtocol(name="base", validation_images=10_000)
 PROTOCOLS = {

@@ -1,6 +1,8 @@
 """COMPAS: does I(T; S | Y) lower GPA more than I(T; S) at the same gamma? A fixed network.
 
-.venv/bin/python scripts/compas_separation_check.py > docs/results/compas_separation_check.txt
+.venv/bin/python scripts/compas_separation_check.py
+
+Writes docs/results/compas_separation_check.csv.
 
 One network (the tuned BinaryBernoulli's COMPAS choice: 2 hidden layers of 12, the second
 stochastic and regularised, hybrid), outer fold 0 of the tuned comparison's folds, Adam
@@ -10,8 +12,12 @@ code on the test fold (the batch mixture of its theta, 2**12 codes enumerated). 
 (I(T; S | Y) = 0) implies GPA = 0 for a score computed from a sampled code T, which is
 what the MI covers. The layer's default inference (``"expectation"``) scores from theta
 itself, a deterministic function of x that the MI does not bound, so the last two columns
-score the same model from one sampled code per example (``inference="sample"``).
+score the same model from one sampled code per example (``inference="sample"``). One row
+per (regularizer, gamma) is appended as it finishes; a rerun skips the rows already there.
 """
+
+import csv
+from pathlib import Path
 
 import keras
 
@@ -23,22 +29,38 @@ from keras_sqnn.metrics import auc, audc, gpa, layer_probabilities
 GAMMAS = (0.0, 0.5, 0.9, 0.99)
 REGULARIZERS = {
     "I(T; S), per unit": ("bernoulli", None),
-    "I(T; S \\| Y), per unit": ("bernoulli", "labels"),
-    "I(T; S \\| Y), joint": ("joint", "labels"),
+    "I(T; S | Y), per unit": ("bernoulli", "labels"),
+    "I(T; S | Y), joint": ("joint", "labels"),
 }
+OUT = Path("docs/results/compas_separation_check.csv")
+COLUMNS = [
+    "regularizer",
+    "gamma",
+    "auc",
+    "gpa",
+    "audc",
+    "mi_bits",  # I(T; S)
+    "conditional_mi_bits",  # I(T; S | Y)
+    "auc_sampled",  # scored from one sampled code per example
+    "gpa_sampled",
+]
 
 
 def main() -> None:
     dataset = fetch_compas()
     fold = nested_folds(dataset.y, dataset.s, n_outer=3, n_inner=3, seed=0)[0]
     arrays = train_test_arrays(dataset, fold.train, fold.test)
-    print(
-        "| regularizer | gamma | AUC | GPA | AUDC | I(T; S) | I(T; S \\| Y) "
-        "| AUC, sampled T | GPA, sampled T |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    done = set()
+    if OUT.exists():
+        with open(OUT, newline="") as f:
+            done = {(row["regularizer"], float(row["gamma"])) for row in csv.DictReader(f)}
+    else:
+        with open(OUT, "w", newline="") as f:
+            csv.writer(f).writerow(COLUMNS)
     for name, (estimator, condition_on) in REGULARIZERS.items():
         for gamma in GAMMAS:
+            if (name, gamma) in done:
+                continue
             keras.backend.clear_session()
             keras.utils.set_random_seed(0)
             config = SQNNConfig(
@@ -70,14 +92,20 @@ def main() -> None:
             model.get_layer("representation").inference = "sample"
             model.predict_function = None  # Traced again with the sampling layer.
             sampled = model.predict(arrays.x_test, verbose=0).ravel()
-            print(
-                f"| {name} | {gamma} | {auc(y, scores):.3f} "
-                f"| {gpa(y, scores, sensitive_features=s):.3f} "
-                f"| {audc(y, scores, sensitive_features=s):.3f} "
-                f"| {estimate(s, 2):.4f} | {conditional:.4f} "
-                f"| {auc(y, sampled):.3f} | {gpa(y, sampled, sensitive_features=s):.3f} |",
-                flush=True,
-            )
+            row = [
+                name,
+                gamma,
+                f"{auc(y, scores):.3f}",
+                f"{gpa(y, scores, sensitive_features=s):.3f}",
+                f"{audc(y, scores, sensitive_features=s):.3f}",
+                f"{estimate(s, 2):.4f}",
+                f"{conditional:.4f}",
+                f"{auc(y, sampled):.3f}",
+                f"{gpa(y, sampled, sensitive_features=s):.3f}",
+            ]
+            with open(OUT, "a", newline="") as f:
+                csv.writer(f).writerow(row)
+            print(row, flush=True)
 
 
 if __name__ == "__main__":

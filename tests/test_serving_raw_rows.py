@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_sqnn.cli import main
 from keras_sqnn.datasets import TabularPreprocessor, fetch_compas
 from keras_sqnn.export import signature_name, with_inference
+from keras_sqnn.lab.cli import main
 
 SERVE = textwrap.dedent(
     """

@@ -11,6 +11,8 @@ import pandas as pd
 
 from keras_sqnn.datasets._dataset import Dataset
 
+_UNFITTED = "Expected a fitted TabularPreprocessor: call fit first. Received: unfitted"
+
 
 class TabularPreprocessor:
     """One-hot encode categorical columns and standardize continuous ones.
@@ -97,9 +99,8 @@ class TabularPreprocessor:
         if len(frame) == 0:
             raise ValueError("Expected at least one row to fit on. Received: X with 0 rows")
         values = _continuous_values(frame, self.continuous)
-        mean = values.mean(axis=0)
         std = values.std(axis=0)
-        self.mean_ = mean
+        self.mean_ = values.mean(axis=0)
         self.scale_ = np.where(std > 0, std, 1.0)
         self.categories_ = {
             column: sorted(set(frame[column].astype(str).tolist())) for column in self.categorical
@@ -117,9 +118,7 @@ class TabularPreprocessor:
             A `float32` array of shape `(len(X), len(get_feature_names_out()))`.
         """
         if self.categories_ is None or self.mean_ is None or self.scale_ is None:
-            raise RuntimeError(
-                "Expected a fitted TabularPreprocessor: call fit first. Received: unfitted"
-            )
+            raise RuntimeError(_UNFITTED)
         frame = self._as_frame(X)
         parts = [(_continuous_values(frame, self.continuous) - self.mean_) / self.scale_]
         for column, categories in self.categories_.items():
@@ -137,9 +136,7 @@ class TabularPreprocessor:
     def get_feature_names_out(self) -> list[str]:
         """The names of the output columns: continuous names, then `column=category`."""
         if self.categories_ is None:
-            raise RuntimeError(
-                "Expected a fitted TabularPreprocessor: call fit first. Received: unfitted"
-            )
+            raise RuntimeError(_UNFITTED)
         names = list(self.continuous)
         for column, categories in self.categories_.items():
             names.extend(f"{column}={category}" for category in categories)
@@ -172,9 +169,7 @@ class TabularPreprocessor:
         import keras
 
         if self.categories_ is None or self.mean_ is None or self.scale_ is None:
-            raise RuntimeError(
-                "Expected a fitted TabularPreprocessor: call fit first. Received: unfitted"
-            )
+            raise RuntimeError(_UNFITTED)
         inputs = {name: keras.Input((1,), dtype="float64", name=name) for name in self.continuous}
         inputs.update(
             {name: keras.Input((1,), dtype="string", name=name) for name in self.categorical}
@@ -371,16 +366,15 @@ def _split_rows(dataset: Dataset, train: Any, test: Any) -> tuple[np.ndarray, np
             "Expected both `train` and `test`, or neither. "
             f"Received: train is None={train is None}, test is None={test is None}"
         )
-    rows = [
-        _as_indices(part, len(dataset), name) for part, name in ((train, "train"), (test, "test"))
-    ]
-    shared = np.intersect1d(rows[0], rows[1])
+    train_rows = _as_indices(train, len(dataset), "train")
+    test_rows = _as_indices(test, len(dataset), "test")
+    shared = np.intersect1d(train_rows, test_rows)
     if shared.size:
         raise ValueError(
             "Expected disjoint training and test rows. "
             f"Received: {shared.size} shared rows, e.g. {shared[:5].tolist()}"
         )
-    return rows[0], rows[1]
+    return train_rows, test_rows
 
 
 def _as_indices(rows: Any, n: int, name: str) -> np.ndarray:

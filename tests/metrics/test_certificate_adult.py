@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 from keras_sqnn.datasets import fetch_adult, train_test_arrays
-from keras_sqnn.experiments.certified import build_model
+from keras_sqnn.lab.experiments.certified import build_model
 from keras_sqnn.metrics import certify_probabilities, layer_probabilities
 
 
