@@ -4,6 +4,7 @@ import importlib.util
 import itertools
 import json
 import math
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from keras_sqnn import plots
-from keras_sqnn.lab.experiments import tuned_markdown
+from keras_sqnn.lab.experiments import compare_report, tuned_markdown
 from keras_sqnn.lab.experiments.tuned_report import (
     TUNED_METHODS,
     read_tuned,
@@ -236,12 +237,11 @@ def test_several_budgets_or_seeds_are_never_mixed(tmp_path):
         read_tuned(_write(tmp_path, seeds))
     table = read_tuned(tmp_path / "tuned_compas.csv", seed=1)
     assert (table["auc"] == 0.1).all() and len(table) == len(rows)
-    # make_results names the command of the budget it reports, and needs one.
-    make_results = _make_results()
+    # The tuned section names the command of the budget it reports, and needs one.
     path = _write(tmp_path, both)
     with pytest.raises(ValueError, match="cpu_trials20"):
-        make_results.tuned_section(tmp_path, tmp_path / "figures")
-    text = "\n".join(make_results.tuned_section(tmp_path, tmp_path / "f", budget="cpu_trials20"))
+        tuned_markdown.tuned_section(tmp_path, tmp_path / "figures")
+    text = "\n".join(tuned_markdown.tuned_section(tmp_path, tmp_path / "f", budget="cpu_trials20"))
     assert "`keras-sqnn tune --dataset compas --budget cpu --max-trials 20`" in text
     assert "| adv_cls | 0.320 |" in text
 
@@ -308,13 +308,49 @@ def _make_results():
     return module
 
 
+# RESULTS.md's sections, in page order.
+PAGE_ORDER = ("tuned untuned sweep biased_mnist beyond_the_paper certified reading").split()
+
+
+def test_make_results_assembles_the_page_and_replaces_sections_by_title(tmp_path, monkeypatch):
+    make_results = _make_results()
+    assert list(make_results.SECTIONS) == PAGE_ORDER
+    # The sections are rendered in the lab, next to their experiments.
+    assert make_results.SECTIONS["untuned"] is compare_report.untuned_section
+    assert make_results.SECTIONS["sweep"] is compare_report.sweep_section
+    assert make_results.SECTIONS["reading"](None, None) is make_results.READING
+    existing = ["# Results", "", "## Alpha: `cmd a`", "old a", "", "## Beta", "old b", ""]
+    replaced = make_results.replace_sections(existing, [["## Beta: `cmd b`", "new b", ""]])
+    assert replaced == [*existing[:5], "## Beta: `cmd b`", "new b", ""]
+    with pytest.raises(SystemExit, match=r"No section titled \['## Gamma'\]"):
+        make_results.replace_sections(existing, [["## Gamma: `cmd`", "new"]])
+
+    # main: the whole page, then `--only` replaces one section in place.
+    def stub(name, version):
+        return lambda results, figures: [f"## {name}: `cmd`", f"{name} {version}", ""]
+
+    monkeypatch.setattr(make_results, "SECTIONS", {name: stub(name, 1) for name in PAGE_ORDER})
+    output = tmp_path / "docs" / "RESULTS.md"
+    output.parent.mkdir()
+    monkeypatch.setattr(sys, "argv", ["make_results.py", str(tmp_path / "none"), str(output)])
+    make_results.main()
+    sections = [[f"## {name}: `cmd`", f"{name} 1", ""] for name in PAGE_ORDER]
+    page = [*make_results.HEADER, *itertools.chain.from_iterable(sections)]
+    assert output.read_text() == "\n".join(page).rstrip("\n") + "\n"
+    assert (output.parent / "figures").is_dir()
+    make_results.SECTIONS["sweep"] = stub("sweep", 2)
+    monkeypatch.setattr(sys, "argv", [*sys.argv, "--only", "sweep"])
+    make_results.main()
+    assert output.read_text() == "\n".join(page).rstrip("\n").replace("sweep 1", "sweep 2") + "\n"
+
+
 def test_results_section_reports_cells_figures_and_missing_datasets(tmp_path):
     results, figures = tmp_path / "results", tmp_path / "figures"
     results.mkdir()
     _write(results, _rows({**DISTANCES, "binary_bernoulli": 0.34}))
     partial = _rows(DISTANCES, dataset="adult")
     _write(results, partial[partial["method"] != "fairlearn_adv"], dataset="adult")
-    text = "\n".join(_make_results().tuned_section(results, figures))
+    text = "\n".join(tuned_markdown.tuned_section(results, figures))
     compas = text[text.index("### compas (tuned)") : text.index("### adult (tuned)")]
     adult = text[text.index("### adult (tuned)") : text.index("### banks (tuned)")]
     banks = text[text.index("### banks (tuned)") :]
@@ -341,61 +377,15 @@ def _close_figures():
         matplotlib.pyplot.close(number)
 
 
-def test_beyond_the_paper_section_decides_the_separation_target_on_complete_folds(tmp_path):
-    make_results = _make_results()
-    distances = {**DISTANCES, "binary_bernoulli_conditional": 0.29}
-    _write(tmp_path, _rows(distances))
-    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
-    # 0.29 beats binary_bernoulli's 0.30 and fairlearn_eg_eo's 0.47.
-    assert "| BinaryBernoulli, I(T; S \\| Y) | 3 |" in text
-    assert "Target: 0.290 against binary_bernoulli 0.300, fairlearn_eg_eo 0.470: met." in text
-    # Rows of another rule are another experiment: never averaged into the target.
-    objective = _rows({"binary_bernoulli_conditional": 0.1}).assign(selection="objective")
-    _write(tmp_path, pd.concat([_rows(distances), objective]))
-    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
-    assert "Target: 0.290 against binary_bernoulli 0.300, fairlearn_eg_eo 0.470: met." in text
-    _write(tmp_path, _rows({**distances, "binary_bernoulli_conditional": 0.31}))
-    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
-    assert "Target: 0.310 against binary_bernoulli 0.300, fairlearn_eg_eo 0.470: not met." in text
-    _write(tmp_path, _rows(distances, folds=(0, 1)))
-    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
-    assert "Target: not decided until each of the three has its 3 outer folds." in text
-    assert "Adult" in text and "Not run yet." in text  # no example output in tmp_path
-    assert "### Both regularizers at the same gamma" in text and "either scoring" not in text
-    (tmp_path / "compas_separation_check.csv").write_text(
-        "regularizer,gamma,auc,gpa,audc,mi_bits,conditional_mi_bits,auc_sampled,gpa_sampled\n"
-        '"I(T; S), per unit",0.0,0.8,0.3,0.1,0.05,0.02,0.7,0.2\n'
-        '"I(T; S), per unit",0.9,0.7,0.2,0.0,0.001,0.001,0.6,0.05\n'
-        '"I(T; S | Y), per unit",0.9,0.75,0.1,0.0,0.004,0.001,0.6,0.05\n'
-    )
-    text = "\n".join(make_results.beyond_the_paper_section(tmp_path))
-    # The CSV as a markdown table, the bar in a cell escaped.
-    assert (
-        "| regularizer | gamma | AUC | GPA | AUDC | I(T; S) | I(T; S \\| Y) | AUC, sampled T "
-        "| GPA, sampled T |\n|---|---|---|---|---|---|---|---|---|\n"
-        "| I(T; S), per unit | 0.0 | 0.800 | 0.300 | 0.100 | 0.0500 | 0.0200 | 0.700 | 0.200 |\n"
-    ) in text
-    assert (
-        "| I(T; S \\| Y), per unit | 0.9 | 0.750 | 0.100 | 0.000 | 0.0040 | 0.0010 | 0.600 "
-        "| 0.050 |"
-    ) in text
-    # The reading is computed from it: 0.02 of 0.05 bits left, 60 % explained by Y; the
-    # gamma-0.9 row scored both ways; the best L1 is the conditional row's 0.25 + 0.1.
-    assert "I(T; S) = 0.050 bits" in text and "I(T; S | Y) = 0.020" in text and "60%" in text
-    assert "GPA 0.200 (AUC 0.700), from" in text and "GPA 0.050 (AUC\n  0.600)" in text
-    assert "either scoring: 0.350" in text
-
-
 def test_budget_check_section_sets_the_larger_search_beside_the_budgets_own(tmp_path):
-    make_results = _make_results()
     larger = tmp_path / "trials28"
-    assert "Not run yet." in make_results.budget_check_section(tmp_path, larger)
+    assert "Not run yet." in tuned_markdown.budget_check_section(tmp_path, larger)
     _write(tmp_path, _rows(DISTANCES))
     larger.mkdir()
     more = _rows({"vanilla": 0.40, "binary_bernoulli": 0.31, "binary_mi": 0.29, "vfae": 0.25})
     more.loc[more["method"] != "constant", ["budget", "trials"]] = ["cpu_trials28", 28]
     _write(larger, more)
-    text = "\n".join(make_results.budget_check_section(tmp_path, larger))
+    text = "\n".join(tuned_markdown.budget_check_section(tmp_path, larger))
     assert "--budget cpu --max-trials 28 --method vanilla binary_bernoulli binary_mi vfae" in text
     assert "continued to 28 trials" in text
     assert "| BinaryBernoulli | cpu | 3 | 0.750 |" in text
