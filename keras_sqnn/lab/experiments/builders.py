@@ -1,11 +1,11 @@
-"""How each method is built from its settings, behind the harness' :class:`Method` interface."""
+"""A method of the comparison: the harness' :class:`Method` interface, and how each is built."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 import keras
 import numpy as np
@@ -20,15 +20,41 @@ from keras_sqnn.lab.baselines.vanilla import build_vanilla_classifier, layer_out
 from keras_sqnn.lab.baselines.vfae import build_vfae
 from keras_sqnn.validation import check_positive_int
 
-if TYPE_CHECKING:
-    from keras_sqnn.lab.experiments.methods import Method
-
 SQNN_METHODS: dict[str, tuple[str, str | None]] = {
     "binary_bernoulli": ("bernoulli", None),
     "binary_mi": ("joint", None),
     "binary_bernoulli_conditional": ("bernoulli", "labels"),
 }
 """The SQNN methods: their MI estimator and what their regularizer conditions on."""
+
+
+@runtime_checkable
+class Method(Protocol):
+    """What the harness needs of a method: one instance is one (method, parameter) setting.
+
+    Attributes:
+        name: the method's name in result tables, e.g. ``"adv_cls"``.
+        param_name: what ``param`` is: ``"gamma"``, ``"epsilon"`` or ``"alpha"``.
+        param: the fairness parameter of this instance.
+    """
+
+    name: str
+    param_name: str
+
+    @property
+    def param(self) -> float: ...
+
+    def fit(self, x: np.ndarray, y: np.ndarray, s: np.ndarray) -> Any:
+        """Train on features ``x`` (float32), labels ``y`` and groups ``s`` (int32)."""
+        ...
+
+    def predict_proba(self, x: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Scores P(y=1), shape ``(n,)``; only methods that document it use ``s``."""
+        ...
+
+    def representation(self, x: np.ndarray, s: np.ndarray) -> np.ndarray | None:
+        """The learnt representation of each row (probed for ADRG), or None if none."""
+        ...
 
 
 class KerasMethod:

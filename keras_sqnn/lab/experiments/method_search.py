@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from keras_sqnn.datasets import Dataset, FoldArrays, OuterFold, train_test_arrays
 from keras_sqnn.datasets.folds import strata
 from keras_sqnn.lab.experiments import spaces
-from keras_sqnn.lab.experiments.methods import Method
+from keras_sqnn.lab.experiments.builders import Method
 from keras_sqnn.lab.experiments.selection import TrialRecord
 from keras_sqnn.tuning import OBJECTIVE, FairnessTuner, fairness_score, indices_digest
 from keras_sqnn.validation import check_positive_int

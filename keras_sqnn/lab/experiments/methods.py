@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
+from typing import Any
 
 from keras_sqnn.classifiers import SQNNConfig
 from keras_sqnn.lab.experiments.builders import (
     SQNN_METHODS,
     ConstantMethod,
     KerasMethod,
+    Method,
     build_method,
 )
 from keras_sqnn.lab.experiments.paper import PAPER_HYPERPARAMETERS
@@ -32,35 +31,6 @@ __all__ = [
     "make_method",
     "sqnn_config",
 ]
-
-
-@runtime_checkable
-class Method(Protocol):
-    """What the harness needs of a method: one instance is one (method, parameter) setting.
-
-    Attributes:
-        name: the method's name in result tables, e.g. ``"adv_cls"``.
-        param_name: what ``param`` is: ``"gamma"``, ``"epsilon"`` or ``"alpha"``.
-        param: the fairness parameter of this instance.
-    """
-
-    name: str
-    param_name: str
-
-    @property
-    def param(self) -> float: ...
-
-    def fit(self, x: np.ndarray, y: np.ndarray, s: np.ndarray) -> Any:
-        """Train on features ``x`` (float32), labels ``y`` and groups ``s`` (int32)."""
-        ...
-
-    def predict_proba(self, x: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Scores P(y=1), shape ``(n,)``; only methods that document it use ``s``."""
-        ...
-
-    def representation(self, x: np.ndarray, s: np.ndarray) -> np.ndarray | None:
-        """The learnt representation of each row (probed for ADRG), or None if none."""
-        ...
 
 
 @dataclass(frozen=True)

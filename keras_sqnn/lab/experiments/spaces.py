@@ -54,8 +54,7 @@ from typing import Any
 
 import keras_tuner as kt
 
-from keras_sqnn.lab.experiments.builders import SQNN_METHODS, build_method
-from keras_sqnn.lab.experiments.methods import Method
+from keras_sqnn.lab.experiments.builders import SQNN_METHODS, Method, build_method
 from keras_sqnn.lab.experiments.tuned_schema import TUNED_METHODS
 from keras_sqnn.tuning import declare_batch_size, sqnn_space
 
