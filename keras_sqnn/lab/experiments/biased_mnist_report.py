@@ -45,7 +45,7 @@ def validation_accuracies(folder: Path, *, epochs: int = 20) -> pd.DataFrame:
     curves = pd.read_csv(folder / "biased_mnist_curves.csv")
     curves = curves[curves["budget"] == "cpu"]
     keys = ["method", "layer", "gamma"]
-    last = curves.sort_values("epoch").groupby(keys, sort=False).tail(1)
+    last = curves.sort_values("epoch", kind="stable").groupby(keys, sort=False).tail(1)
     return last[last["epoch"] == epochs][[*keys, "val_unbiased_accuracy"]]
 
 
@@ -54,7 +54,8 @@ def chosen_setting(folder: Path, method: str) -> tuple[str, float, float] | None
 
     The finished selection run with the best validation accuracy: for an SQNN among
     gamma > 0 (gamma = 0 is its binary network's control), for a baseline among its own
-    parameter's values. Only the validation split is read, never the test images.
+    parameter's values; a tie goes to the larger parameter. Only the validation split is
+    read, never the test images.
     """
     runs = validation_accuracies(folder)
     runs = runs[runs["method"] == method]
@@ -62,7 +63,8 @@ def chosen_setting(folder: Path, method: str) -> tuple[str, float, float] | None
         runs = runs[runs["gamma"] > 0]
     if runs.empty:
         return None
-    best = runs.loc[runs["val_unbiased_accuracy"].idxmax()]
+    # At equal validation accuracy the stronger setting (the larger parameter) is chosen.
+    best = runs.sort_values(["val_unbiased_accuracy", "gamma"], kind="stable").iloc[-1]
     return str(best["layer"]), float(best["gamma"]), float(best["val_unbiased_accuracy"])
 
 

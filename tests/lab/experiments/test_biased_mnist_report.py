@@ -116,12 +116,16 @@ def test_the_chosen_setting_is_the_best_finished_validation_run(tmp_path):
             # A baseline's parameter competes whatever its value.
             ("reweighting", "none", 10.0, 20): 0.948,
             ("reweighting", "none", 100.0, 20): 0.966,
+            # A tie (a cap that does not bind trains the same model): the larger parameter.
+            ("group_dro", "none", 0.01, 20): 0.90,
+            ("group_dro", "none", 0.001, 20): 0.90,
         },
     )
     choose = biased_mnist_report.chosen_setting
     assert choose(folder, "binary_bernoulli") == ("first", 1e-6, 0.80)
     assert choose(folder, "reweighting") == ("none", 100.0, 0.966)
-    assert choose(folder, "group_dro") is None
+    assert choose(folder, "group_dro") == ("none", 0.01, 0.90)
+    assert choose(folder, "binary_mi") is None
 
     table = _rows(
         {
