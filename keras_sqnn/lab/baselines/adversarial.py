@@ -66,7 +66,7 @@ class AdversarialClassifier(FeatureClassifierModel):
         inputs: features of shape ``(batch, input_dim)``, or ``{"features", "sensitive"}``.
         training: Python bool.
 
-    Returns:
+    Call returns:
         P(y=1), shape ``(batch, 1)``.
 
     Example:

@@ -57,7 +57,7 @@ class GradientReversal(keras.layers.Layer):
     Call arguments:
         inputs: a tensor of any shape.
 
-    Returns:
+    Call returns:
         ``inputs``.
 
     Example:

@@ -93,7 +93,7 @@ class VariationalFairAutoencoder(FeatureClassifierModel):
         inputs: ``{"features": (batch, input_dim), "sensitive": (batch,)}``.
         training: Python bool.
 
-    Returns:
+    Call returns:
         P(y=1), shape ``(batch, 1)``.
 
     Example:
