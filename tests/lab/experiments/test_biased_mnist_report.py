@@ -148,3 +148,6 @@ def test_the_chosen_setting_is_the_best_finished_validation_run(tmp_path):
     assert "(not chosen on validation)" in last
     (first,) = [line for line in lines if "first block binary, gamma 1e-06" in line]
     assert "not chosen" not in first
+    # Against vanilla, the chosen setting (one seed run) is not the three-seed one.
+    (line,) = biased_mnist_report._vanilla_lines(chosen, set(table["method"]))
+    assert line.startswith("- binary_bernoulli against vanilla") and "rho 0.99: 1 of 3" in line
