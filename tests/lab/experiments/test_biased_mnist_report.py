@@ -71,6 +71,24 @@ def test_bias_label_target_compares_with_the_best_baseline_at_each_rho():
             (*REWEIGHTING, 0.997): [0.70],
         }
     )
+    early = _rows(
+        {
+            (*CONDITIONAL, 0.995): [0.91, 0.92, 0.90],
+            (*REWEIGHTING, 0.995): [0.94, 0.95, 0.93],
+            (*CONDITIONAL, 0.997): [0.80, 0.81, 0.79],
+            (*REWEIGHTING, 0.997): [0.70, 0.71, 0.69],
+        }
+    )
+    (early_line,) = biased_mnist_report.bias_label_target(early)
+    # Group DRO has not run: a baseline already above the SQNN decides "not met" (the best
+    # can only be higher); one below it decides nothing.
+    assert (
+        "rho 0.995: 91.0 ± 1.0 against reweighting 94.0 ± 1.0, -3.0 points, not met "
+        "(group_dro not run yet)" in early_line
+    )
+    assert "rho 0.997: not decided (seeds run: binary_bernoulli_conditional 3, reweighting 3" in (
+        early_line
+    )
     (line,) = biased_mnist_report.bias_label_target(table)
     # rho 0.99: reweighting (96) is the best baseline and beats the SQNN (94) by 2 points.
     assert "rho 0.99: 94.0 ± 1.0 against reweighting 96.0 ± 1.0, -2.0 points, not met" in line
