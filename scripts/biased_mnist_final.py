@@ -21,6 +21,7 @@ from keras_sqnn.lab.experiments.biased_mnist import (
     CSV_COLUMNS,
     append_row,
     read_rows,
+    row_key,
     run_biased_mnist,
 )
 from keras_sqnn.lab.experiments.biased_mnist_network import SQNN_METHODS
@@ -30,17 +31,16 @@ SELECTION = Path("docs/results/biased_mnist_selection/biased_mnist_curves.csv")
 RESULTS = Path("docs/results")
 
 
-def _key(row: dict) -> tuple:
-    return (row["method"], float(row["rho"]), int(row["seed"]), row["layer"], float(row["gamma"]))
-
-
 def copy_selection_run(method: str, layer: str, gamma: float) -> None:
     """Copy the chosen selection run's row and curve into docs/results (if not there)."""
-    done = {_key(row) for row in read_rows(RESULTS / "biased_mnist.csv")}
+    done = {row_key(row) for row in read_rows(RESULTS / "biased_mnist.csv")}
+    chosen = row_key(
+        {"method": method, "rho": 0.99, "seed": 0, "layer": layer, "budget": "cpu", "gamma": gamma}
+    )
     for name, columns in (("biased_mnist.csv", CSV_COLUMNS), ("biased_mnist_curves.csv", None)):
         rows = read_rows(SELECTION.parent / name)
         for row in rows:
-            if _key(row) == (method, 0.99, 0, layer, gamma) and _key(row) not in done:
+            if row_key(row) == chosen and row_key(row) not in done:
                 append_row(RESULTS / name, row, columns or list(row))
 
 

@@ -12,24 +12,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-KEY = ("method", "rho", "seed", "layer", "gamma")
-
-
-def _key(row: dict[str, str]) -> tuple:
-    return (row["method"], float(row["rho"]), int(row["seed"]), row["layer"], float(row["gamma"]))
+from keras_sqnn.lab.experiments.biased_mnist import row_key
 
 
 def stage(folder: Path) -> None:
     results, curves = folder / "biased_mnist.csv", folder / "biased_mnist_curves.csv"
     subprocess.run(["git", "add", str(results)], check=True)
     with open(results, newline="") as f:
-        finished = {_key(row) for row in csv.DictReader(f)}
+        finished = {row_key(row) for row in csv.DictReader(f)}
     lines = curves.read_bytes().decode().splitlines(keepends=True)  # kept byte for byte
     columns = next(csv.reader([lines[0]]))
     kept = [lines[0]]
     for line in lines[1:]:
         row = dict(zip(columns, next(csv.reader([line])), strict=True))
-        if _key(row) in finished:
+        if row_key(row) in finished:
             kept.append(line)
     blob = subprocess.run(
         ["git", "hash-object", "-w", "--stdin"],

@@ -201,7 +201,8 @@ def train_and_test(
     return row
 
 
-def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies a model in the CSVs: (method, rho, seed, layer, budget, gamma)."""
     return (
         str(row["method"]),
         round(float(row["rho"]), 6),
@@ -275,7 +276,7 @@ def run_biased_mnist(
     protocol = MnistProtocol.named(budget, **overrides)
     out = Path(out)
     results, curves = out / "biased_mnist.csv", out / "biased_mnist_curves.csv"
-    done = {_row_key(row) for row in read_rows(results)}
+    done = {row_key(row) for row in read_rows(results)}
     written = []
     for rho in rhos:
         for seed in seeds:
@@ -288,7 +289,7 @@ def run_biased_mnist(
                     "budget": protocol.name,
                     "gamma": 0.0 if method == "vanilla" else gamma,
                 }
-                if _row_key(key_row) in done:
+                if row_key(key_row) in done:
                     print(f"[biased-mnist] skip {method} rho={rho} seed={seed}: in {results}")
                     continue
                 tag = f"{method}_{key_row['layer']}_g{key_row['gamma']}_rho{rho}_seed{seed}"
