@@ -4,8 +4,8 @@ Reads docs/results/biased_mnist_protocols.csv (the protocol search) and
 docs/results/biased_mnist_curves.csv (the ``--budget cpu`` runs) and writes
 docs/figures/biased_mnist_protocols.png: one panel per rho, one line per protocol and seed,
 the dashed lines at ReBias' reported vanilla accuracy and the targets 5 points below; and
-docs/figures/biased_mnist_sqnn.png: the SQNNs' curves (the selection runs, ρ = 0.99 seed 0,
-and the final runs) next to vanilla's.
+docs/figures/biased_mnist_sqnn.png: the curves of every setting in Table 1 (vanilla, the
+SQNNs, the bias-label baselines), every seed, one panel per rho.
 
     python scripts/biased_mnist_plot.py           # the figure
     python scripts/biased_mnist_plot.py --table   # and a Markdown table of the protocols
@@ -24,8 +24,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
+from keras_sqnn.lab.experiments.biased_mnist_report import setting  # noqa: E402
+
 RESULTS = Path("docs/results")
-REBIAS_VANILLA = {0.99: 0.891, 0.995: 0.721}
+REBIAS_VANILLA = {0.99: 0.891, 0.995: 0.721, 0.997: 0.334}
+# The CPU protocol was accepted at 5 points below ReBias' vanilla at these rho.
+TARGET_RHOS = (0.99, 0.995)
 
 
 def protocol_table() -> str:
@@ -133,6 +137,7 @@ def main() -> None:
             _plot_curve(ax, curve, color=colours[name], label=label)
         if rho in REBIAS_VANILLA:
             ax.axhline(100 * REBIAS_VANILLA[rho], color="k", ls="--", lw=1, label="ReBias vanilla")
+        if rho in TARGET_RHOS:
             ax.axhline(100 * REBIAS_VANILLA[rho] - 5, color="k", ls=":", lw=1, label="target")
         _finish_panel(ax, rho)
     fig.suptitle(
@@ -146,18 +151,18 @@ def main() -> None:
 
 
 def sqnn_figure() -> Path:
-    """Validation curves of every SQNN setting tried, next to vanilla's, one panel per rho."""
-    frames = [pd.read_csv(RESULTS / "biased_mnist_curves.csv")]
-    selection = RESULTS / "biased_mnist_selection" / "biased_mnist_curves.csv"
-    if selection.exists():
-        frames.append(pd.read_csv(selection))
-    runs = pd.concat(frames).drop_duplicates(
+    """Validation curves of every setting in Table 1, one panel per rho.
+
+    The selection grid (ρ = 0.99, seed 0) is left out: its table is in docs/BIASED_MNIST.md.
+    """
+    runs = pd.read_csv(RESULTS / "biased_mnist_curves.csv").drop_duplicates(
         ["method", "rho", "seed", "layer", "gamma", "epoch"], keep="last"
     )
     runs["setting"] = [
-        "vanilla" if m == "vanilla" else f"{m} ({layer}, γ={g:g})"
+        setting(m, layer, g)
         for m, layer, g in zip(runs["method"], runs["layer"], runs["gamma"], strict=True)
     ]
+    paper_sqnns = set(runs["setting"][runs["method"].isin(["binary_bernoulli", "binary_mi"])])
     rhos = sorted(runs["rho"].unique())
     fig, axes = plt.subplots(1, len(rhos), figsize=(7 * len(rhos), 5), squeeze=False)
     palette = plt.get_cmap("tab20")
@@ -165,10 +170,13 @@ def sqnn_figure() -> Path:
     colours["vanilla"] = "k"
     for ax, rho in zip(axes[0], rhos, strict=True):
         for (name, _seed), curve in runs[runs["rho"] == rho].groupby(["setting", "seed"]):
-            solid = name.startswith(("vanilla", "binary_bernoulli_conditional"))
-            _plot_curve(ax, curve, color=colours[name], ls="-" if solid else "--", label=name)
+            dashed = name in paper_sqnns
+            _plot_curve(ax, curve, color=colours[name], ls="--" if dashed else "-", label=name)
         _finish_panel(ax, rho)
-    fig.suptitle("Biased-MNIST, --budget cpu: vanilla and the SQNNs (every seed)", fontsize=10)
+    fig.suptitle(
+        "Biased-MNIST, --budget cpu: Table 1's settings, every seed (dashed: the paper's SQNNs)",
+        fontsize=10,
+    )
     fig.tight_layout()
     out = Path("docs/figures/biased_mnist_sqnn.png")
     fig.savefig(out, dpi=120)
