@@ -38,9 +38,9 @@ from keras_sqnn.lab.experiments.biased_mnist_report import chosen_setting
 print("GPUs:", tf.config.list_physical_devices("GPU"), file=sys.stderr)
 
 selection = Path("docs/results/biased_mnist_selection")
+ran = (selection / "biased_mnist_curves.csv").exists()
 for method in ("binary_bernoulli", "binary_mi", "binary_bernoulli_conditional",
                "reweighting", "group_dro"):
-    ran = (selection / "biased_mnist_curves.csv").exists()
     choice = chosen_setting(selection, method) if ran else None
     print(method, *(choice[:2] if choice else ("?", "?")))
 PY
